@@ -1,0 +1,47 @@
+"""fcnn_lib: the small library behind the course "Backpropagation, derived and proven".
+
+Conventions: a batch holds one example per row (X of shape (m, n_in)); a dense layer's
+W has shape (n_out, n_in), so Z = X Wᵀ + b; float64 throughout; randomness only from
+an explicit seeded ``numpy.random.Generator``; bad input raises ValueError or
+TypeError naming the shapes or values at fault, and nothing broadcasts silently.
+"""
+
+from .activations import (
+    get_activation,
+    identity,
+    identity_prime,
+    leaky_relu,
+    leaky_relu_prime,
+    relu,
+    relu_prime,
+    sigmoid,
+    sigmoid_prime,
+    softmax,
+    softmax_jacobian,
+    softmax_prime_diagonal,
+    tanh,
+    tanh_prime,
+)
+from .examples import running_example
+from .gradcheck import (
+    GradCheck,
+    check_gradient,
+    check_network,
+    max_rel_error,
+    numerical_gradient,
+    relative_error,
+)
+from .init import init_std, init_weights
+from .layers import Activation, Dense, Layer
+from .losses import (
+    Loss,
+    binary_cross_entropy,
+    categorical_cross_entropy,
+    get_loss,
+    mse,
+    sigmoid_cross_entropy,
+    softmax_cross_entropy,
+)
+from .network import LayerTrace, Sequential, mlp
+
+__version__ = "0.1.0"

@@ -1,0 +1,106 @@
+"""Input validation shared by every fcnn_lib module.
+
+Every check raises ``ValueError`` or ``TypeError`` with a message that names the
+shapes or values received and the ones expected. Nothing here broadcasts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_float_array(x, name: str = "input", *, ndim: int | None = None) -> np.ndarray:
+    """Return ``x`` as a float64 array, checking type, rank and finiteness.
+
+    Parameters
+    ----------
+    x : array_like
+        Numbers (bool, int or float). Strings and objects are refused.
+    name : str
+        How the array is called in error messages.
+    ndim : int, optional
+        Required number of dimensions.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` does not hold real numbers.
+    ValueError
+        If ``x`` has the wrong number of dimensions or holds NaN or inf.
+    """
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold real numbers, got an array of dtype {arr.dtype} "
+            f"(shape {arr.shape})"
+        )
+    arr = arr.astype(np.float64, copy=False)
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(
+            f"{name} must have {ndim} dimension(s), got shape {arr.shape} "
+            f"({arr.ndim} dimension(s))"
+        )
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(
+            f"{name} (shape {arr.shape}) contains NaN or inf, first at index "
+            f"{tuple(int(i) for i in bad)}: {arr[tuple(bad)]}"
+        )
+    return arr
+
+
+def check_same_shape(a: np.ndarray, y: np.ndarray, a_name: str, y_name: str) -> None:
+    """Refuse two arrays whose shapes differ (no broadcasting, ever).
+
+    Raises
+    ------
+    ValueError
+        Naming both shapes, with a hint for the common (m,) versus (m, 1) mix-up.
+    """
+    if a.shape == y.shape:
+        return
+    if a.ndim >= 1 and y.ndim >= 1 and a.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"batch sizes differ: {a_name} has {a.shape[0]} example(s) (shape "
+            f"{a.shape}) but {y_name} has {y.shape[0]} (shape {y.shape})"
+        )
+    hint = ""
+    if sorted((a.ndim, y.ndim)) == [1, 2]:
+        hint = (
+            "; a 1-D array of shape (m,) against (m, 1) would broadcast to (m, m) "
+            "silently, so reshape the labels, e.g. y.reshape(-1, 1)"
+        )
+    raise ValueError(
+        f"{y_name} has shape {y.shape} but {a_name} has shape {a.shape}; "
+        f"they must be equal{hint}"
+    )
+
+
+def check_positive_int(value, name: str) -> int:
+    """Return ``value`` as an int, refusing anything that is not a positive integer."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a positive integer, got {value!r} ({type(value).__name__})")
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value}")
+    return int(value)
+
+
+def check_generator(rng, who: str) -> np.random.Generator:
+    """Refuse anything but an explicit ``numpy.random.Generator``."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{who} needs an explicit seeded numpy.random.Generator, e.g. "
+            f"np.random.default_rng(0); got {type(rng).__name__}"
+        )
+    return rng
+
+
+def lookup(name, table: dict, kind: str):
+    """Return ``table[name]`` or raise ValueError listing the known names."""
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name must be a string, got {name!r}")
+    try:
+        return table[name]
+    except KeyError:
+        known = ", ".join(sorted(table))
+        raise ValueError(f"unknown {kind} {name!r}; known: {known}") from None

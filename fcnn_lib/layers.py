@@ -1,0 +1,194 @@
+"""Layers with ``forward`` and ``backward``: the layer-wise view of backpropagation.
+
+A network is a chain of layers. ``forward(x)`` maps the layer's input to its output
+and remembers what ``backward`` needs. ``backward(grad_out)`` takes ∂J/∂(output)
+(the sources' *out_diff*), stores the gradients of the layer's own parameters in
+``grads`` and returns ∂J/∂(input) (*in_diff*). A batch holds one example per row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import as_float_array, check_positive_int, lookup
+from .activations import ELEMENTWISE, NAMES, softmax
+from .init import init_bias, init_weights
+
+
+class Layer:
+    """Base class. Subclasses set ``params`` and ``grads`` (dicts of arrays).
+
+    ``decay`` names the parameters that L2 weight decay applies to (weights, never
+    biases).
+    """
+
+    params: dict
+    grads: dict
+    decay: tuple = ()
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+
+    def forward(self, x):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def backward(self, grad_out):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def _check_grad_out(self, grad_out, out):
+        grad_out = as_float_array(grad_out, f"gradient into {self!r}")
+        if out is None:
+            raise RuntimeError(f"{self!r}: call forward before backward")
+        if grad_out.shape != out.shape:
+            raise ValueError(
+                f"{self!r}: gradient has shape {grad_out.shape} but the layer's "
+                f"output had shape {out.shape}"
+            )
+        return grad_out
+
+
+class Dense(Layer):
+    """Affine layer Z = X Wᵀ + b (book equations ``eq-forward`` and ``eq-forward-batch``).
+
+    W has shape (n_out, n_in) as in the math (and PyTorch's Linear); b has shape
+    (n_out,). Input X: (m, n_in); output Z: (m, n_out).
+
+    Backward (book equations ``eq-bp3``, ``eq-bp4`` and ``eq-affine-grads-batch``),
+    with G = ∂J/∂Z of shape (m, n_out)::
+
+        dW = Gᵀ X        (n_out, n_in)   — the sum over the batch is the product
+        db = Σ_rows G    (n_out,)
+        dX = G W         (m, n_in)
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Positive layer sizes.
+    init : {"normal", "xavier", "he", "zeros"}
+        Initialisation scheme (see :mod:`fcnn_lib.init`). ``"zeros"`` needs no rng.
+    rng : numpy.random.Generator, optional
+        Required for the random schemes.
+    scale : float
+        Standard deviation of the ``"normal"`` scheme (default 0.01).
+    """
+
+    decay = ("W",)
+
+    def __init__(self, n_in, n_out, *, init="xavier", rng=None, scale=0.01):
+        super().__init__()
+        self.n_in = check_positive_int(n_in, "n_in (layer input size)")
+        self.n_out = check_positive_int(n_out, "n_out (layer output size)")
+        self._x = None
+        self._out = None
+        self.initialize(init, rng, scale=scale)
+
+    def __repr__(self):
+        return f"Dense({self.n_in}, {self.n_out})"
+
+    @property
+    def W(self):
+        """Weights, shape (n_out, n_in)."""
+        return self.params["W"]
+
+    @property
+    def b(self):
+        """Biases, shape (n_out,)."""
+        return self.params["b"]
+
+    def initialize(self, init, rng, *, scale=0.01):
+        """(Re)draw W and b with scheme ``init``; ``"zeros"`` sets both to zero."""
+        shape = (self.n_out, self.n_in)
+        if init == "zeros":
+            W, b = np.zeros(shape), np.zeros(self.n_out)
+        else:
+            W = init_weights(init, shape, rng, fan_in=self.n_in, fan_out=self.n_out, scale=scale)
+            b = init_bias(init, self.n_out, rng, scale=scale)
+        self.params = {"W": W, "b": b}
+        self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
+
+    def set_params(self, W, b):
+        """Set W (n_out, n_in) and b (n_out,) explicitly, checking both shapes."""
+        W = as_float_array(W, f"{self!r} W")
+        b = as_float_array(b, f"{self!r} b")
+        if W.shape != (self.n_out, self.n_in):
+            raise ValueError(f"{self!r}: W must have shape {(self.n_out, self.n_in)}, got {W.shape}")
+        if b.shape != (self.n_out,):
+            raise ValueError(f"{self!r}: b must have shape {(self.n_out,)}, got {b.shape}")
+        self.params = {"W": W.copy(), "b": b.copy()}
+
+    def forward(self, x):
+        """Z = X Wᵀ + b for X of shape (m, n_in); returns (m, n_out)."""
+        x = as_float_array(x, f"input to {self!r}")
+        if x.ndim != 2 or x.shape[1] != self.n_in:
+            raise ValueError(
+                f"{self!r} expects input of shape (m, {self.n_in}) (one example per "
+                f"row), got {x.shape}"
+            )
+        self._x = x
+        self._out = x @ self.W.T + self.b
+        return self._out
+
+    def backward(self, grad_out):
+        """Store dW = Gᵀ X, db = Σ_rows G; return dX = G W (shapes as in the class doc)."""
+        g = self._check_grad_out(grad_out, self._out)
+        self.grads = {"W": g.T @ self._x, "b": g.sum(axis=0)}
+        return g @ self.W
+
+
+class Activation(Layer):
+    """A nonlinearity applied to the output of the layer before it: A = f(Z).
+
+    Element-wise activations (sigmoid, tanh, relu, leaky_relu, identity) backpropagate
+    with dZ = dA ⊙ f'(Z) (the ⊙ f'(z) factor of ``eq-bp2``). Softmax acts on each row
+    and backpropagates through its full Jacobian diag(s) − s sᵀ (``eq-softmax-jacobian``),
+    computed row by row as dZ = s ⊙ (dA − (dA·s)).
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`fcnn_lib.activations.NAMES`.
+    slope : float
+        Negative-side slope for ``"leaky_relu"`` (default 0.01).
+    """
+
+    def __init__(self, name, *, slope=0.01):
+        super().__init__()
+        lookup(name, dict.fromkeys(NAMES), "activation")
+        self.name = name
+        self.slope = slope
+        self._z = None
+        self._out = None
+        if name == "leaky_relu":
+            f, fp = ELEMENTWISE[name]
+            self._f = lambda z: f(z, slope)
+            self._fp = lambda z: fp(z, slope)
+            self._f(np.zeros(1))  # validate the slope now
+        elif name != "softmax":
+            self._f, self._fp = ELEMENTWISE[name]
+
+    def __repr__(self):
+        return f"Activation({self.name!r})"
+
+    def forward(self, z):
+        """A = f(Z), same shape as Z ((m, n) for softmax)."""
+        z = as_float_array(z, f"input to {self!r}")
+        if self.name == "softmax" and z.ndim != 2:
+            raise ValueError(f"{self!r} expects shape (m, n), got {z.shape}")
+        self._z = z
+        self._out = softmax(z) if self.name == "softmax" else self._f(z)
+        return self._out
+
+    def derivative(self):
+        """f'(Z) at the last forward input (element-wise activations only)."""
+        if self.name == "softmax":
+            raise ValueError("softmax has a Jacobian, not an element-wise derivative")
+        return self._fp(self._z)
+
+    def backward(self, grad_out):
+        """dZ = dA ⊙ f'(Z); for softmax dZ = s ⊙ (dA − Σ_k dA_k s_k) row by row."""
+        g = self._check_grad_out(grad_out, self._out)
+        if self.name == "softmax":
+            s = self._out
+            return s * (g - np.sum(g * s, axis=1, keepdims=True))
+        return g * self._fp(self._z)

@@ -1,0 +1,130 @@
+"""Loss functions, each returning its value and its gradient (book chapter 0 and 4).
+
+Conventions: a batch holds one example per row; predictions and labels have the same
+shape (m, n_out) exactly (no broadcasting); every loss is a mean over the m examples,
+so its gradient carries a factor 1/m. Each function returns a :class:`Loss` pair
+``(value, grad)`` where ``grad`` has the shape of the prediction argument.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._checks import as_float_array, check_same_shape, lookup
+from .activations import sigmoid, softmax
+
+#: Probabilities are clipped to [EPS, 1 − EPS] inside logarithms and divisions, so a
+#: prediction of exactly 0 or 1 gives a large but finite loss and gradient.
+EPS = 1e-12
+
+
+class Loss(NamedTuple):
+    """A loss value and its gradient with respect to the prediction argument."""
+
+    value: float
+    grad: np.ndarray
+
+
+def _prepare(pred, y, pred_name):
+    pred = as_float_array(pred, pred_name, ndim=2)
+    y = as_float_array(y, "labels y")
+    check_same_shape(pred, y, pred_name, "labels y")
+    return pred, y, pred.shape[0]
+
+
+def _check_probabilities(p, name):
+    if np.any(p < 0) or np.any(p > 1):
+        raise ValueError(
+            f"{name} must be probabilities in [0, 1]; got values in "
+            f"[{p.min():.6g}, {p.max():.6g}]"
+        )
+
+
+def mse(a, y):
+    """Mean squared error J = 1/(2m) Σ_i ‖a_i − y_i‖², with gradient (a − y)/m.
+
+    Book equation ``eq-mse`` (chapter 0); gradient in ``eq-bp1-mse`` (chapter 4).
+
+    Parameters
+    ----------
+    a : array of shape (m, n_out)
+        Network outputs.
+    y : array of shape (m, n_out)
+        Targets, the same shape as ``a``.
+    """
+    a, y, m = _prepare(a, y, "prediction a")
+    diff = a - y
+    return Loss(float(0.5 * np.sum(diff * diff) / m), diff / m)
+
+
+def binary_cross_entropy(p, y):
+    """Binary cross-entropy J = −1/m Σ [y log p + (1 − y) log(1 − p)].
+
+    Book equation ``eq-bce`` (chapter 0). Gradient (p − y) / (p(1 − p)) / m, with p
+    clipped to [EPS, 1 − EPS] so that p = 0 or 1 stays finite. Shapes (m, n_out).
+    """
+    p, y, m = _prepare(p, y, "probabilities p")
+    _check_probabilities(p, "probabilities p")
+    pc = np.clip(p, EPS, 1.0 - EPS)
+    value = -np.sum(y * np.log(pc) + (1.0 - y) * np.log1p(-pc)) / m
+    grad = (pc - y) / (pc * (1.0 - pc)) / m
+    return Loss(float(value), grad)
+
+
+def categorical_cross_entropy(p, y):
+    """Categorical cross-entropy J = −1/m Σ_i Σ_k y_ik log p_ik.
+
+    Book equation ``eq-cce`` (chapter 0). Gradient −y / p / m with p clipped to
+    [EPS, 1]. Shapes (m, n_classes); rows of ``y`` are one-hot (or any distribution).
+    """
+    p, y, m = _prepare(p, y, "probabilities p")
+    _check_probabilities(p, "probabilities p")
+    pc = np.clip(p, EPS, 1.0)
+    return Loss(float(-np.sum(y * np.log(pc)) / m), -y / pc / m)
+
+
+def _log_softmax(z):
+    shifted = z - z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def softmax_cross_entropy(z, y):
+    """Softmax followed by categorical cross-entropy, fused, on the logits z.
+
+    Book equation ``eq-bp1-softmax-ce`` (chapter 4): the gradient with respect to
+    the logits is (softmax(z) − y)/m. The value uses log-softmax, so no probability
+    is ever rounded to 0 before its logarithm. Shapes: z and y (m, n_classes).
+    """
+    z, y, m = _prepare(z, y, "logits z")
+    value = -np.sum(y * _log_softmax(z)) / m
+    return Loss(float(value), (softmax(z) - y) / m)
+
+
+def sigmoid_cross_entropy(z, y):
+    """Sigmoid followed by binary cross-entropy, fused, on the logits z.
+
+    Book equation ``eq-bp1-sigmoid-ce`` (chapter 4): the gradient with respect to the
+    logits is (σ(z) − y)/m. The value uses log σ(z) = −log(1 + e^{−z}) computed
+    stably. Shapes: z and y (m, n_out).
+    """
+    z, y, m = _prepare(z, y, "logits z")
+    # −[y log σ(z) + (1 − y) log(1 − σ(z))] = max(z, 0) − y z + log(1 + e^{−|z|})
+    value = np.sum(np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z)))) / m
+    return Loss(float(value), (sigmoid(z) - y) / m)
+
+
+#: Losses by name. The fused ones take logits (use them after an identity output).
+LOSSES = {
+    "mse": mse,
+    "binary_cross_entropy": binary_cross_entropy,
+    "categorical_cross_entropy": categorical_cross_entropy,
+    "softmax_cross_entropy": softmax_cross_entropy,
+    "sigmoid_cross_entropy": sigmoid_cross_entropy,
+}
+
+
+def get_loss(name):
+    """Return the loss function called ``name`` (ValueError lists the known names)."""
+    return lookup(name, LOSSES, "loss")

@@ -1,0 +1,38 @@
+"""Execute notebooks top to bottom in a fresh kernel and store their outputs.
+
+Usage: python scripts/run_notebook.py book/ch01_activations.ipynb [more.ipynb ...]
+
+Runs each notebook with ``book/`` as the working directory (as the site build and
+nbval do), without timing metadata, so the stored outputs are exactly what the code
+produces today and nbval can compare against them. Fails on the first error.
+"""
+
+import pathlib
+import sys
+
+import nbformat
+from nbclient import NotebookClient
+
+
+def run(path):
+    path = pathlib.Path(path).resolve()
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+            cell.metadata.pop("execution", None)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}},
+                            record_timing=False)
+    client.execute()
+    nb.metadata.pop("widgets", None)
+    nbformat.write(nb, path)
+    print(f"executed {path.name}: {sum(c.cell_type == 'code' for c in nb.cells)} code cells")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    for p in sys.argv[1:]:
+        run(p)
