@@ -25,7 +25,7 @@ BOOK_STYLE = {
 
 
 def use_book_style():
-    """Apply :data:`BOOK_STYLE` to matplotlib (call once at the top of a notebook)."""
+    """Apply ``BOOK_STYLE`` to matplotlib (call once at the top of a notebook)."""
     import matplotlib.pyplot as plt
 
     plt.rcParams.update(BOOK_STYLE)

@@ -1,0 +1,205 @@
+"""Check a proposed gradient: first its shape, then its values (book chapter 3).
+
+By the dimension-compatibility rule (book equation ``eq-dim-rule``), the gradient of
+a scalar J with respect to an array X has the shape of X: (∂J/∂X)_{ij} = ∂J/∂X_{ij}.
+:func:`check_proposed_gradient` takes a gradient a learner has derived by hand and
+says, in words, whether it is right:
+
+1. its shape must equal the shape of the variable (the rule);
+2. its values must agree with central finite differences
+   (:func:`fcnn_lib.gradcheck.numerical_gradient`, compared with
+   :func:`fcnn_lib.gradcheck.relative_error`).
+
+It also recognises the most common mistake the rule cannot catch by itself: a
+proposal that is the *transpose* of the true gradient. For a non-square variable the
+shape test already fails; for a square one (W of shape (n, n)) the shapes match and
+only the values can tell.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._checks import as_float_array
+from .gradcheck import numerical_gradient, relative_error
+
+#: Verdicts returned in :attr:`ProposedGradientCheck.verdict`.
+VERDICTS = ("correct", "wrong shape", "transposed", "wrong values")
+
+
+class GradientCheckFailed(AssertionError):
+    """Raised by :func:`check_proposed_gradient` with ``raise_on_failure=True``."""
+
+
+class ProposedGradientCheck(NamedTuple):
+    """The outcome of :func:`check_proposed_gradient`; ``str(result)`` is its message.
+
+    Fields: ``passed`` (True if the proposal has the right shape and values);
+    ``verdict``, one of :data:`VERDICTS` (``"transposed"`` means the proposal is the
+    transpose of the true gradient); ``message``, a sentence or two for the learner;
+    ``proposed``, the proposal as a float64 array of its own shape; ``numeric``, the
+    finite-difference gradient, of the shape of the variable; ``rel_error``, the
+    relative error between the two (None if the shapes differ, since they cannot then
+    be compared entry by entry); ``worst_index``, the index of the largest absolute
+    difference (None if the shapes differ).
+    """
+
+    passed: bool
+    verdict: str
+    message: str
+    proposed: np.ndarray
+    numeric: np.ndarray
+    rel_error: float | None
+    worst_index: tuple | None
+
+    def __str__(self):
+        return self.message
+
+
+def _sci(value, digits=1):
+    """Format like 3.1e-11 (no zero-padded exponent)."""
+    mantissa, exponent = f"{value:.{digits}e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def _fmt_index(index):
+    return "(" + ", ".join(str(int(i)) for i in index) + ("," if len(index) == 1 else "") + ")"
+
+
+def _scalar_value(f, x):
+    value = f(x)
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"f(x) must return a real number J, got {type(value).__name__}")
+    if arr.size != 1:
+        raise ValueError(
+            f"f(x) must return a scalar J (the rule is about the gradient of a scalar), "
+            f"got an array of shape {arr.shape}"
+        )
+    return float(arr.reshape(()))
+
+
+def check_proposed_gradient(f, proposed, x, *, name="x", tol=1e-7, h=1e-5, raise_on_failure=False):
+    """Check a hand-derived gradient ∂J/∂x: shape first (``eq-dim-rule``), then values.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)`` returns the scalar J. As in :func:`~fcnn_lib.gradcheck.numerical_gradient`,
+        ``x`` is perturbed in place and restored exactly, so ``f`` may also read it
+        through a closure (e.g. a layer's weight array).
+    proposed : array_like
+        The proposed gradient ∂J/∂x. By the rule it must have the shape of ``x``.
+    x : array of any shape (float64)
+        The variable, at the point where the gradient is checked.
+    name : str
+        How the variable is called in the messages (e.g. ``"W"``).
+    tol : float
+        The proposal passes if its relative error to finite differences is below
+        ``tol`` (default 1e-7, see ``eq-rel-error``).
+    h : float
+        Finite-difference step.
+    raise_on_failure : bool
+        If True, raise :class:`GradientCheckFailed` with the message instead of
+        returning a failed result.
+
+    Returns
+    -------
+    ProposedGradientCheck
+        ``passed``, ``verdict``, a readable ``message`` and the numbers behind it.
+
+    Raises
+    ------
+    TypeError
+        If ``f`` is not callable, ``x`` is not a float64 numpy array, or ``proposed``
+        or ``f(x)`` does not hold real numbers.
+    ValueError
+        If ``proposed`` holds NaN or inf, ``f(x)`` is not a scalar, or ``tol`` or ``h``
+        is not a positive number.
+
+    Examples
+    --------
+    For J = ½‖W a − y‖², with W of shape (2, 3) and a of shape (3,), the true gradient
+    (W a − y) aᵀ has shape (2, 3); its transpose a (W a − y)ᵀ, of shape (3, 2), fails
+    with the verdict ``"wrong shape"`` and a message naming both shapes.
+    """
+    if not callable(f):
+        raise TypeError(f"f must be a function returning the scalar J, got {type(f).__name__}")
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
+        raise TypeError(
+            f"x must be a float64 numpy array (it is perturbed in place), got "
+            f"{type(x).__name__}{' of dtype ' + str(x.dtype) if isinstance(x, np.ndarray) else ''}; "
+            f"convert it with np.asarray(x, dtype=float)"
+        )
+    proposed = as_float_array(proposed, f"proposed gradient ∂J/∂{name}")
+    for label, value in (("tol", tol), ("h", h)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+            raise TypeError(f"{label} must be a positive number, got {value!r}")
+        if not value > 0 or not np.isfinite(value):
+            raise ValueError(f"{label} must be a positive number, got {value!r}")
+    _scalar_value(f, x)  # J must be a scalar before anything else is said
+
+    numeric = numerical_gradient(lambda v: _scalar_value(f, v), x, h)
+    want, got = x.shape, proposed.shape
+
+    def done(passed, verdict, message, rel=None, worst=None):
+        if not passed and raise_on_failure:
+            raise GradientCheckFailed(message)
+        return ProposedGradientCheck(passed, verdict, message, proposed, numeric, rel, worst)
+
+    if got != want:
+        message = (
+            f"Your gradient has shape {got} but {name} has shape {want}: by the "
+            f"dimension-compatibility rule ∂J/∂{name} must have the shape of {name}."
+        )
+        if proposed.ndim == 2 and proposed.T.shape == want:
+            rel_t = relative_error(proposed.T, numeric)
+            if rel_t < tol:
+                message += (
+                    f" Its transpose matches finite differences (relative error "
+                    f"{_sci(rel_t)}): you transposed the result, or multiplied the "
+                    f"factors in the wrong order."
+                )
+                return done(False, "transposed", message)
+            message += " Did you transpose, or multiply the factors in the wrong order?"
+        elif proposed.size == numeric.size:
+            rel_r = relative_error(proposed.reshape(want), numeric)
+            if rel_r < tol:
+                message += (
+                    f" Its values are right but arranged as {got}: reshape it to {want} "
+                    f"(e.g. a column (n, 1) where a 1-D (n,) array is wanted)."
+                )
+            else:
+                message += " Check which factors you multiplied and in what order."
+        else:
+            message += " Check which factors you multiplied and in what order."
+        return done(False, "wrong shape", message)
+
+    rel = relative_error(proposed, numeric)
+    diff = np.abs(proposed - numeric)
+    worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), want)) if diff.size else ()
+    if rel < tol:
+        message = (
+            f"Correct: ∂J/∂{name} has the shape {want} of {name} and agrees with finite "
+            f"differences (relative error {_sci(rel)} < {_sci(tol, 0)})."
+        )
+        return done(True, "correct", message, rel, worst)
+
+    if len(want) == 2 and want[0] == want[1] and relative_error(proposed.T, numeric) < tol:
+        message = (
+            f"Shapes match, but only because {name} is square {want}: your gradient is "
+            f"the transpose of the true one (relative error {rel:.2g}; its transpose "
+            f"agrees with finite differences). Shape-matching alone cannot catch this; "
+            f"swap the order of the factors, or test with non-square dimensions."
+        )
+        return done(False, "transposed", message, rel, worst)
+
+    where = f"largest difference at index {_fmt_index(worst)}, where yours" if worst else "yours"
+    message = (
+        f"Shapes match, but the values differ from finite differences (relative error "
+        f"{rel:.2g} > {_sci(tol, 0)}): {where} is {proposed[worst]:.6g} and finite "
+        f"differences give {numeric[worst]:.6g}."
+    )
+    return done(False, "wrong values", message, rel, worst)

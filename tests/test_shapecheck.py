@@ -1,0 +1,169 @@
+"""Tests for fcnn_lib.shapecheck.check_proposed_gradient (book chapter 3, eq-dim-rule)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fcnn_lib as F
+from fcnn_lib.shapecheck import GradientCheckFailed, ProposedGradientCheck
+
+
+def least_squares(n_out, n_in, seed=0):
+    """J(W) = ½‖W a − y‖² with its true gradient (W a − y) aᵀ of shape (n_out, n_in)."""
+    rng = np.random.default_rng(seed)
+    W = rng.normal(size=(n_out, n_in))
+    a = rng.normal(size=n_in)
+    y = rng.normal(size=n_out)
+
+    def J(W):
+        r = W @ a - y
+        return 0.5 * float(r @ r)
+
+    def grad(W):
+        return np.outer(W @ a - y, a)
+
+    return J, grad, W
+
+
+def test_correct_gradient_passes():
+    J, grad, W = least_squares(2, 3)
+    W_before = W.copy()
+    res = F.check_proposed_gradient(J, grad(W), W, name="W")
+    assert isinstance(res, ProposedGradientCheck)
+    assert res.passed and res.verdict == "correct"
+    assert res.rel_error < 1e-7
+    assert res.numeric.shape == W.shape
+    assert "Correct" in str(res) and "(2, 3)" in res.message
+    np.testing.assert_array_equal(W, W_before)  # x restored exactly
+
+
+def test_wrong_shape_names_both_shapes():
+    J, grad, W = least_squares(2, 3)
+    wrong = np.ones((3, 2))  # right size, neither the gradient nor its transpose
+    res = F.check_proposed_gradient(J, wrong, W, name="W")
+    assert not res.passed and res.verdict == "wrong shape"
+    assert "(3, 2)" in res.message and "(2, 3)" in res.message
+    assert "dimension-compatibility rule" in res.message
+    assert "Did you transpose" in res.message
+    assert res.rel_error is None and res.worst_index is None
+
+
+def test_wrong_shape_different_size():
+    J, grad, W = least_squares(2, 3)
+    res = F.check_proposed_gradient(J, np.zeros((2, 2)), W, name="W")
+    assert res.verdict == "wrong shape"
+    assert "(2, 2)" in res.message and "(2, 3)" in res.message
+
+
+def test_transposed_non_square_is_named():
+    J, grad, W = least_squares(2, 3)
+    res = F.check_proposed_gradient(J, grad(W).T, W, name="W")
+    assert not res.passed and res.verdict == "transposed"
+    assert "(3, 2)" in res.message and "(2, 3)" in res.message
+    assert "transpose matches" in res.message
+
+
+def test_column_instead_of_1d_vector():
+    rng = np.random.default_rng(1)
+    v = rng.normal(size=4)
+    res = F.check_proposed_gradient(lambda v: float(np.sum(v**2)), (2 * v).reshape(4, 1), v, name="v")
+    assert res.verdict == "wrong shape"
+    assert "(4, 1)" in res.message and "(4,)" in res.message and "reshape" in res.message
+
+
+def test_right_shape_wrong_values():
+    J, grad, W = least_squares(2, 3)
+    g = grad(W)
+    wrong = g.copy()
+    wrong[1, 0] += 1.0
+    res = F.check_proposed_gradient(J, wrong, W, name="W")
+    assert not res.passed and res.verdict == "wrong values"
+    assert res.worst_index == (1, 0)
+    assert "index (1, 0)" in res.message
+    assert res.rel_error > 1e-3
+    assert "Shapes match" in res.message
+
+
+def test_transposed_square_is_caught():
+    J, grad, W = least_squares(3, 3, seed=2)
+    res = F.check_proposed_gradient(J, grad(W).T, W, name="W")
+    assert not res.passed and res.verdict == "transposed"
+    assert "square" in res.message and "transpose" in res.message
+    assert res.rel_error > 1e-3
+
+
+def test_symmetric_square_gradient_is_correct_either_way():
+    # the gradient of ½ aᵀ W a is ½ a aᵀ, symmetric: its transpose is also right
+    a = np.array([1.0, -2.0, 0.5])
+    W = np.eye(3)
+    res = F.check_proposed_gradient(lambda W: 0.5 * float(a @ W @ a), 0.5 * np.outer(a, a).T, W)
+    assert res.passed
+
+
+def test_scalar_variable():
+    x = np.array(2.0)
+    assert F.check_proposed_gradient(lambda x: float(x**2), 4.0, x).passed
+    res = F.check_proposed_gradient(lambda x: float(x**2), 5.0, x)
+    assert res.verdict == "wrong values" and "yours is 5" in res.message
+
+
+def test_f_may_read_x_through_a_closure():
+    layer = F.Dense(3, 2, rng=np.random.default_rng(0))
+    X = np.random.default_rng(1).normal(size=(4, 3))
+
+    def J(_):
+        return float(np.sum(np.tanh(layer.forward(X))))
+
+    G = F.tanh_prime(layer.forward(X))
+    res = F.check_proposed_gradient(J, G.T @ X, layer.params["W"], name="W")
+    assert res.passed
+
+
+def test_raise_on_failure():
+    J, grad, W = least_squares(2, 3)
+    with pytest.raises(GradientCheckFailed, match=r"\(3, 2\).*\(2, 3\)"):
+        F.check_proposed_gradient(J, np.ones((3, 2)), W, name="W", raise_on_failure=True)
+    # a passing check does not raise
+    assert F.check_proposed_gradient(J, grad(W), W, raise_on_failure=True).passed
+
+
+def test_bad_input_errors():
+    J, grad, W = least_squares(2, 3)
+    with pytest.raises(TypeError, match="f must be a function"):
+        F.check_proposed_gradient("J", grad(W), W)
+    with pytest.raises(TypeError, match="float64 numpy array"):
+        F.check_proposed_gradient(J, grad(W), W.tolist())
+    with pytest.raises(TypeError, match="int64"):
+        F.check_proposed_gradient(J, grad(W), np.ones((2, 3), dtype=np.int64))
+    with pytest.raises(TypeError, match="real numbers"):
+        F.check_proposed_gradient(J, np.array([["a", "b", "c"]] * 2), W)
+    nan = grad(W)
+    nan[0, 1] = np.nan
+    with pytest.raises(ValueError, match=r"NaN or inf.*\(0, 1\)"):
+        F.check_proposed_gradient(J, nan, W)
+    with pytest.raises(ValueError, match=r"scalar J.*\(2, 3\)"):
+        F.check_proposed_gradient(lambda W: W * 2, grad(W), W)
+    with pytest.raises(TypeError, match="real number J"):
+        F.check_proposed_gradient(lambda W: "J", grad(W), W)
+    with pytest.raises(ValueError, match="tol must be a positive number"):
+        F.check_proposed_gradient(J, grad(W), W, tol=0.0)
+    with pytest.raises(TypeError, match="h must be a positive number"):
+        F.check_proposed_gradient(J, grad(W), W, h="small")
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n_out=st.integers(1, 4),
+    n_in=st.integers(1, 4),
+    seed=st.integers(0, 2**16),
+)
+def test_true_gradient_always_passes_and_transpose_never_does(n_out, n_in, seed):
+    J, grad, W = least_squares(n_out, n_in, seed)
+    g = grad(W)
+    assert F.check_proposed_gradient(J, g, W, name="W").passed
+    if g.shape != g.T.shape or not np.allclose(g, g.T, rtol=1e-3, atol=1e-6):
+        res = F.check_proposed_gradient(J, g.T, W, name="W")
+        assert not res.passed
+        if n_out != n_in and min(n_out, n_in) > 1:
+            assert res.verdict == "transposed"
