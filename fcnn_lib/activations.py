@@ -17,7 +17,7 @@ def sigmoid(z):
     """Logistic sigmoid σ(z) = 1 / (1 + e^{-z}).
 
     Book equation ``eq-sigmoid`` (chapter 1). Shape: any → same shape.
-    Computed from e^{-|z|} so that it never overflows.
+    Computed from ``exp(-abs(z))`` so that it never overflows.
     """
     z = as_float_array(z, "z")
     e = np.exp(-np.abs(z))
@@ -56,7 +56,9 @@ def relu(z):
     Book equation ``eq-relu`` (chapter 1). Shape: any → same shape.
     """
     z = as_float_array(z, "z")
-    return np.where(z > 0, z, 0.0)
+    out = np.maximum(z, 0.0)  # several times faster than np.where(z > 0, z, 0.0)
+    out += 0.0  # turns any −0.0 into +0.0, so the result equals that where() bit for bit
+    return out
 
 
 def relu_prime(z):

@@ -1,0 +1,115 @@
+"""Small local Sphinx fixes for the course site (loaded via `_config.yml`).
+
+1. De-duplicate the page's script list. With Jupyter Book 1 + sphinx-book-theme,
+   inline snippets such as ``const THEBE_JS_URL = ...`` and the togglebutton selector
+   are registered twice, and the browser then raises
+   "Identifier 'THEBE_JS_URL' has already been declared". We keep the first
+   occurrence of every script (same filename/body and attributes, any priority).
+
+2. Keep napoleon away from module data and attribute docstrings. For those, napoleon
+   reads a first line such as "Hidden layer: W of shape (3, 2)" as "type: text" and
+   turns "Hidden layer" into a class cross-reference, which nitpicky mode (-n) reports
+   as unresolved. Function and class docstrings are still converted by napoleon.
+
+3. A pybtex style "authoryear": pybtex's "plain" formatting with labels such as
+   [Nielsen 2015], [Glorot & Bengio 2010], [He et al. 2015], so that the reference
+   list matches the author-year citations in the text (bibtex_reference_style).
+"""
+
+from __future__ import annotations
+
+
+def _script_key(script):
+    """Identity of a Sphinx ``_JavaScript``/``_CascadingStyleSheet`` entry (or a plain
+    string). The duplicates differ only in priority and in a filename of None versus
+    "" (both mean an inline script), so neither is part of the identity."""
+    filename = str(getattr(script, "filename", script) or "")
+    attributes = getattr(script, "attributes", {}) or {}
+    body = attributes.get("body", "")
+    others = tuple(sorted((k, str(v)) for k, v in attributes.items() if k != "body"))
+    return filename, body, others
+
+
+def _dedupe(app, pagename, templatename, context, doctree):
+    for key in ("script_files", "css_files"):
+        files = context.get(key)
+        if not files:
+            continue
+        seen = set()
+        unique = []
+        for entry in files:
+            ident = _script_key(entry)
+            if ident in seen:
+                continue
+            seen.add(ident)
+            unique.append(entry)
+        if len(unique) != len(files):
+            # keep the same list object type the templates expect
+            files[:] = unique
+
+
+def _author_year_label(entry):
+    persons = entry.persons.get("author") or entry.persons.get("editor") or []
+    names = [
+        " ".join(person.prelast_names + person.last_names).replace("{", "").replace("}", "")
+        for person in persons
+    ]
+    if not names:
+        who = entry.key
+    elif len(names) == 1:
+        who = names[0]
+    elif len(names) == 2:
+        who = f"{names[0]} & {names[1]}"
+    else:
+        who = f"{names[0]} et al."
+    year = entry.fields.get("year", "n.d.")
+    return f"{who} {year}"
+
+
+def _register_bibliography_style():
+    from collections import Counter
+
+    from pybtex.plugin import register_plugin
+    from pybtex.style.formatting.plain import Style as PlainStyle
+    from pybtex.style.labels import BaseLabelStyle
+
+    class AuthorYearLabelStyle(BaseLabelStyle):
+        def format_labels(self, sorted_entries):
+            labels = [_author_year_label(entry) for entry in sorted_entries]
+            total = Counter(labels)
+            seen = Counter()
+            for label in labels:
+                if total[label] > 1:  # same authors, same year: 2010a, 2010b
+                    seen[label] += 1
+                    label = label + "abcdefghijklmnopqrstuvwxyz"[seen[label] - 1]
+                yield label
+
+    class AuthorYearStyle(PlainStyle):
+        default_label_style = AuthorYearLabelStyle
+
+    register_plugin("pybtex.style.formatting", "authoryear", AuthorYearStyle, force=True)
+
+
+def _wrap_napoleon(app):
+    try:
+        from sphinx.ext.napoleon import _process_docstring
+    except ImportError:  # napoleon not installed: nothing to wrap
+        return
+
+    def process_docstring(app, what, name, obj, options, lines):
+        if what in ("data", "attribute"):
+            return
+        _process_docstring(app, what, name, obj, options, lines)
+
+    listeners = app.events.listeners.get("autodoc-process-docstring", [])
+    for i, listener in enumerate(listeners):
+        if listener.handler is _process_docstring:
+            listeners[i] = listener._replace(handler=process_docstring)
+
+
+def setup(app):
+    _register_bibliography_style()
+    app.connect("builder-inited", _wrap_napoleon)
+    # run late, after the theme and extensions have added their files
+    app.connect("html-page-context", _dedupe, priority=900)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
