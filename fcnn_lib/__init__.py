@@ -22,6 +22,19 @@ from .activations import (
     tanh,
     tanh_prime,
 )
+from .datasets import load_digits, one_hot, train_val_test_split
+from .conv import (
+    Conv2D,
+    Flatten,
+    col2im,
+    conv2d_backward,
+    conv2d_backward_loop,
+    conv2d_forward,
+    conv2d_forward_fft,
+    conv2d_forward_loop,
+    conv_output_shape,
+    im2col,
+)
 from .examples import running_example
 from .gradcheck import (
     GradCheck,
@@ -43,5 +56,6 @@ from .losses import (
     softmax_cross_entropy,
 )
 from .network import LayerTrace, Sequential, mlp
+from .shapecheck import check_proposed_gradient
 
 __version__ = "0.1.0"
