@@ -10,63 +10,83 @@ from __future__ import annotations
 
 import numpy as np
 
+import functools
+
 from ._checks import as_float_array, lookup
 
 
+def _checked(kernel):
+    """Make the public function: check z (real, finite numbers), then run ``kernel``.
+
+    The kernel stays reachable as ``.unchecked``, for layers whose input the network
+    has already checked (see :class:`fcnn_lib.layers.Activation`).
+    """
+
+    @functools.wraps(kernel)
+    def public(z, *args, **kwargs):
+        return kernel(as_float_array(z, "z"), *args, **kwargs)
+
+    public.unchecked = kernel
+    return public
+
+
+@_checked
 def sigmoid(z):
     """Logistic sigmoid σ(z) = 1 / (1 + e^{-z}).
 
     Book equation ``eq-sigmoid`` (chapter 1). Shape: any → same shape.
     Computed from ``exp(-abs(z))`` so that it never overflows.
     """
-    z = as_float_array(z, "z")
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+@_checked
 def sigmoid_prime(z):
     """Derivative σ'(z) = σ(z)(1 − σ(z)).
 
     Book equation ``eq-sigmoid-prime`` (chapter 1). Shape: any → same shape.
     """
-    s = sigmoid(z)
+    s = sigmoid.unchecked(z)
     return s * (1.0 - s)
 
 
+@_checked
 def tanh(z):
     """Hyperbolic tangent (e^z − e^{-z}) / (e^z + e^{-z}).
 
     Book equation ``eq-tanh`` (chapter 1). Shape: any → same shape.
     """
-    return np.tanh(as_float_array(z, "z"))
+    return np.tanh(z)
 
 
+@_checked
 def tanh_prime(z):
     """Derivative tanh'(z) = 1 − tanh(z)².
 
     Book equation ``eq-tanh-prime`` (chapter 1). Shape: any → same shape.
     """
-    t = tanh(z)
+    t = tanh.unchecked(z)
     return 1.0 - t * t
 
 
+@_checked
 def relu(z):
     """Rectified linear unit max(0, z).
 
     Book equation ``eq-relu`` (chapter 1). Shape: any → same shape.
     """
-    z = as_float_array(z, "z")
     out = np.maximum(z, 0.0)  # several times faster than np.where(z > 0, z, 0.0)
     out += 0.0  # turns any −0.0 into +0.0, so the result equals that where() bit for bit
     return out
 
 
+@_checked
 def relu_prime(z):
     """Derivative of ReLU: 1 where z > 0, else 0 (the value 0 is chosen at z = 0).
 
     Book equation ``eq-relu-prime`` (chapter 1). Shape: any → same shape.
     """
-    z = as_float_array(z, "z")
     return (z > 0).astype(np.float64)
 
 
@@ -78,6 +98,7 @@ def _check_slope(slope):
     return float(slope)
 
 
+@_checked
 def leaky_relu(z, slope=0.01):
     """Leaky ReLU: z where z > 0, else slope·z.
 
@@ -91,30 +112,32 @@ def leaky_relu(z, slope=0.01):
         Slope for z ≤ 0, in [0, 1). ``slope=0`` is ReLU.
     """
     slope = _check_slope(slope)
-    z = as_float_array(z, "z")
     return np.where(z > 0, z, slope * z)
 
 
+@_checked
 def leaky_relu_prime(z, slope=0.01):
     """Derivative of leaky ReLU: 1 where z > 0, else slope.
 
     Book equation ``eq-leaky-relu-prime`` (chapter 1). Shape: any → same shape.
     """
     slope = _check_slope(slope)
-    z = as_float_array(z, "z")
     return np.where(z > 0, 1.0, slope)
 
 
+@_checked
 def identity(z):
     """The identity f(z) = z (a layer with no nonlinearity). Shape: any → same shape."""
-    return as_float_array(z, "z").copy()
+    return z.copy()
 
 
+@_checked
 def identity_prime(z):
     """Derivative of the identity: ones. Shape: any → same shape."""
-    return np.ones_like(as_float_array(z, "z"))
+    return np.ones_like(z)
 
 
+@_checked
 def softmax(z):
     """Softmax of each row: s_i = e^{z_i} / Σ_j e^{z_j}.
 
@@ -123,7 +146,6 @@ def softmax(z):
     before exponentiating (the max-shift trick), which changes nothing
     mathematically and prevents overflow.
     """
-    z = as_float_array(z, "z")
     if z.ndim not in (1, 2):
         raise ValueError(f"softmax expects shape (n,) or (m, n), got {z.shape}")
     shifted = z - z.max(axis=-1, keepdims=True)
@@ -131,6 +153,7 @@ def softmax(z):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+@_checked
 def softmax_jacobian(z):
     """Full Jacobian of softmax, ∂s_i/∂z_j = s_i(δ_ij − s_j), i.e. diag(s) − s sᵀ.
 
@@ -139,11 +162,12 @@ def softmax_jacobian(z):
     s_i(1 − s_i), is what :func:`softmax_prime_diagonal` returns; backpropagation
     needs the whole matrix.
     """
-    s = softmax(z)
+    s = softmax.unchecked(z)
     eye = np.eye(s.shape[-1])
     return s[..., :, None] * eye - s[..., :, None] * s[..., None, :]
 
 
+@_checked
 def softmax_prime_diagonal(z):
     """Only the diagonal of the softmax Jacobian, s_i(1 − s_i).
 
@@ -151,7 +175,7 @@ def softmax_prime_diagonal(z):
     not the derivative backpropagation needs (see :func:`softmax_jacobian`).
     Shape: (n,) → (n,) or (m, n) → (m, n).
     """
-    s = softmax(z)
+    s = softmax.unchecked(z)
     return s * (1.0 - s)
 
 

@@ -226,7 +226,9 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0):
             f"patch matrix must have shape (m·H_out·W_out, C_in·kh·kw) = {want} for input "
             f"{x_shape} and kernel {kh}×{kw}, got {cols.shape}"
         )
-    patches = cols.reshape(m, Ho, Wo, C, kh, kw).transpose(0, 3, 4, 5, 1, 2)  # (m, C, kh, kw, Ho, Wo)
+    # (m, C, kh, kw, Ho, Wo), made contiguous once so that each slice-add below reads
+    # memory in order (about twice as fast as adding from the strided view).
+    patches = np.ascontiguousarray(cols.reshape(m, Ho, Wo, C, kh, kw).transpose(0, 3, 4, 5, 1, 2))
     xp = np.zeros((m, C, H + 2 * ph, W + 2 * pw))
     for p in range(kh):
         for q in range(kw):
@@ -494,9 +496,8 @@ class Conv2D(Layer):
             raise ValueError(f"{self!r}: b must have shape {(self.c_out,)}, got {b.shape}")
         self.params = {"W": W.copy(), "b": b.copy()}
 
-    def forward(self, x):
+    def _forward(self, x):
         """Z = conv(x, W) + b for x of shape (m, C_in, H, W); returns (m, C_out, H_out, W_out)."""
-        x = as_float_array(x, f"input to {self!r}")
         if x.ndim != 4 or x.shape[1] != self.c_in:
             raise ValueError(
                 f"{self!r} expects input of shape (m, {self.c_in}, H, W) (C_in = "
@@ -506,27 +507,21 @@ class Conv2D(Layer):
         self._x_shape = x.shape
         return self._out
 
-    def _store_param_grads(self, grad_out):
-        g = self._check_grad_out(grad_out, self._out)
+    def _backward_params(self, g):
+        """Store dW = (Gᵀ cols).reshape(W.shape), db = Σ_rows G; return G as rows."""
         G = g.transpose(0, 2, 3, 1).reshape(-1, self.c_out)  # (m·H_out·W_out, C_out)
         self.grads = {"W": (G.T @ self._cols).reshape(self.W.shape), "b": G.sum(axis=0)}
         return G
 
-    def backward(self, grad_out):
-        """Store dW = (Gᵀ cols).reshape(W.shape), db = Σ_rows G; return dx = col2im(G W_mat)."""
-        G = self._store_param_grads(grad_out)
+    def _backward(self, g):
+        """Store dW = (Gᵀ cols).reshape(W.shape), db = Σ_rows G; return dx = col2im(G W_mat).
+
+        As the first layer of a network in training only ``_backward_params`` runs,
+        which skips G W_mat and col2im.
+        """
+        G = self._backward_params(g)
         W_mat = self.W.reshape(self.c_out, -1)
         return col2im(G @ W_mat, self._x_shape, self.kernel_size, self.stride, self.padding)
-
-    def backward_params(self, grad_out):
-        """Store dW and db as :meth:`Conv2D.backward` does, without computing dx; returns None.
-
-        Used when the layer is the first of a network during training
-        (``Sequential.backward(..., input_grad=False)``): it skips G W_mat and col2im.
-        """
-        if type(self).backward is not Conv2D.backward:
-            return super().backward_params(grad_out)  # a subclass's own backward decides
-        self._store_param_grads(grad_out)
 
 
 class Flatten(Layer):
@@ -545,9 +540,8 @@ class Flatten(Layer):
     def __repr__(self):
         return "Flatten()"
 
-    def forward(self, x):
+    def _forward(self, x):
         """(m, d₁, d₂, …) → (m, d₁·d₂·…)."""
-        x = as_float_array(x, f"input to {self!r}")
         if x.ndim < 2:
             raise ValueError(f"{self!r} expects input of shape (m, ...) with at least 2 "
                              f"dimensions, got {x.shape}")
@@ -555,7 +549,6 @@ class Flatten(Layer):
         self._out = x.reshape(x.shape[0], -1)
         return self._out
 
-    def backward(self, grad_out):
+    def _backward(self, g):
         """The gradient reshaped to the input's shape."""
-        g = self._check_grad_out(grad_out, self._out)
         return g.reshape(self._shape)

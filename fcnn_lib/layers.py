@@ -18,6 +18,12 @@ from .init import init_bias, init_weights
 class Layer:
     """Base class. Subclasses set ``params`` and ``grads`` (dicts of arrays).
 
+    The public :meth:`forward` and :meth:`backward` check their argument (real,
+    finite numbers of the right shape) and call the subclass's ``_forward`` and
+    ``_backward``, which receive checked float64 arrays. :class:`~fcnn_lib.network.Sequential`
+    checks the network's input once and then calls ``_forward`` and ``_backward``
+    directly, so arrays the network computed itself are not scanned again.
+
     ``decay`` names the parameters that L2 weight decay applies to (weights, never
     biases).
     """
@@ -29,21 +35,46 @@ class Layer:
     def __init__(self):
         self.params = {}
         self.grads = {}
+        self._out = None
 
-    def forward(self, x):  # pragma: no cover - interface
+    def forward(self, x):
+        """Check ``x`` (real, finite numbers) and return the layer's output."""
+        return self._forward(as_float_array(x, f"input to {self!r}"))
+
+    def backward(self, grad_out):
+        """Check ∂J/∂(output), store the parameter gradients, return ∂J/∂(input)."""
+        return self._backward(self._check_grad_out(grad_out))
+
+    def backward_params(self, grad_out):
+        """Store the parameter gradients only, for a layer whose ∂J/∂(input) nobody needs.
+
+        Used for the first layer during training (``Sequential.backward(...,
+        input_grad=False)``); returns None.
+        """
+        self._backward_params(self._check_grad_out(grad_out))
+
+    def _forward(self, x):  # pragma: no cover - interface
         raise NotImplementedError
 
-    def backward(self, grad_out):  # pragma: no cover - interface
+    def _backward(self, g):  # pragma: no cover - interface
         raise NotImplementedError
 
-    def _check_grad_out(self, grad_out, out):
-        grad_out = as_float_array(grad_out, f"gradient into {self!r}")
-        if out is None:
+    def _backward_params(self, g):
+        # Default: the full backward, its input gradient dropped. Layers with
+        # parameters override it to skip the input gradient.
+        self._backward(g)
+
+    def _check_grad_out(self, grad_out, *, scan=True):
+        """Check a gradient against the last output's shape (and, if ``scan``, that it
+        holds finite real numbers); returns it as a float64 array."""
+        if scan:
+            grad_out = as_float_array(grad_out, f"gradient into {self!r}")
+        if self._out is None:
             raise RuntimeError(f"{self!r}: call forward before backward")
-        if grad_out.shape != out.shape:
+        if grad_out.shape != self._out.shape:
             raise ValueError(
                 f"{self!r}: gradient has shape {grad_out.shape} but the layer's "
-                f"output had shape {out.shape}"
+                f"output had shape {self._out.shape}"
             )
         return grad_out
 
@@ -80,7 +111,6 @@ class Dense(Layer):
         self.n_in = check_positive_int(n_in, "n_in (layer input size)")
         self.n_out = check_positive_int(n_out, "n_out (layer output size)")
         self._x = None
-        self._out = None
         self.initialize(init, rng, scale=scale)
 
     def __repr__(self):
@@ -117,23 +147,26 @@ class Dense(Layer):
             raise ValueError(f"{self!r}: b must have shape {(self.n_out,)}, got {b.shape}")
         self.params = {"W": W.copy(), "b": b.copy()}
 
-    def forward(self, x):
+    def _forward(self, x):
         """Z = X Wᵀ + b for X of shape (m, n_in); returns (m, n_out)."""
-        x = as_float_array(x, f"input to {self!r}")
         if x.ndim != 2 or x.shape[1] != self.n_in:
             raise ValueError(
                 f"{self!r} expects input of shape (m, {self.n_in}) (one example per "
                 f"row), got {x.shape}"
             )
         self._x = x
-        self._out = x @ self.W.T + self.b
-        return self._out
+        out = x @ self.W.T
+        out += self.b  # in place: the same sum as X Wᵀ + b without a second (m, n_out) array
+        self._out = out
+        return out
 
-    def backward(self, grad_out):
+    def _backward(self, g):
         """Store dW = Gᵀ X, db = Σ_rows G; return dX = G W (shapes as in the class doc)."""
-        g = self._check_grad_out(grad_out, self._out)
-        self.grads = {"W": g.T @ self._x, "b": g.sum(axis=0)}
+        self._backward_params(g)
         return g @ self.W
+
+    def _backward_params(self, g):
+        self.grads = {"W": g.T @ self._x, "b": g.sum(axis=0)}
 
 
 class Activation(Layer):
@@ -158,25 +191,24 @@ class Activation(Layer):
         self.name = name
         self.slope = slope
         self._z = None
-        self._out = None
         if name == "leaky_relu":
-            f, fp = ELEMENTWISE[name]
+            f, fp = (fn.unchecked for fn in ELEMENTWISE[name])
             self._f = lambda z: f(z, slope)
             self._fp = lambda z: fp(z, slope)
             self._f(np.zeros(1))  # validate the slope now
         elif name != "softmax":
-            self._f, self._fp = ELEMENTWISE[name]
+            # The unchecked kernels: _forward receives arrays that are already checked.
+            self._f, self._fp = (fn.unchecked for fn in ELEMENTWISE[name])
 
     def __repr__(self):
         return f"Activation({self.name!r})"
 
-    def forward(self, z):
+    def _forward(self, z):
         """A = f(Z), same shape as Z ((m, n) for softmax)."""
-        z = as_float_array(z, f"input to {self!r}")
         if self.name == "softmax" and z.ndim != 2:
             raise ValueError(f"{self!r} expects shape (m, n), got {z.shape}")
         self._z = z
-        self._out = softmax(z) if self.name == "softmax" else self._f(z)
+        self._out = softmax.unchecked(z) if self.name == "softmax" else self._f(z)
         return self._out
 
     def derivative(self):
@@ -185,10 +217,20 @@ class Activation(Layer):
             raise ValueError("softmax has a Jacobian, not an element-wise derivative")
         return self._fp(self._z)
 
-    def backward(self, grad_out):
+    def _backward(self, g):
         """dZ = dA ⊙ f'(Z); for softmax dZ = s ⊙ (dA − Σ_k dA_k s_k) row by row."""
-        g = self._check_grad_out(grad_out, self._out)
         if self.name == "softmax":
             s = self._out
             return s * (g - np.sum(g * s, axis=1, keepdims=True))
+        # Shortcuts with the same numbers, bit for bit, as g * f'(Z): σ' = σ(1 − σ) and
+        # tanh' = 1 − tanh² from the stored output instead of recomputing f(Z), and
+        # ReLU' as the boolean Z > 0 (multiplying by True/False is multiplying by 1.0/0.0).
+        if self.name == "sigmoid":
+            s = self._out
+            return g * (s * (1.0 - s))
+        if self.name == "tanh":
+            t = self._out
+            return g * (1.0 - t * t)
+        if self.name == "relu":
+            return g * (self._z > 0)
         return g * self._fp(self._z)

@@ -123,11 +123,16 @@ class Sequential:
 
     # ------------------------------------------------------------------ passes
     def forward(self, X):
-        """Run every layer on X of shape (m, n_in); returns the output (m, n_out)."""
+        """Run every layer on X of shape (m, n_in); returns the output (m, n_out).
+
+        X is checked once, here (real, finite numbers); each layer then receives an
+        array the network computed itself, through the layer's unchecked ``_forward``
+        (each layer still checks the shape it expects).
+        """
         out = as_float_array(X, "input X")
         outputs = [out]
         for layer in self.layers:
-            out = layer.forward(out)
+            out = layer._forward(out)
             outputs.append(out)
         self.outputs = outputs
         self.output_grads = None
@@ -162,12 +167,17 @@ class Sequential:
         Y = self._check_labels(Y)
         return self._loss(self.outputs[-1], Y).value + self.penalty(weight_decay)
 
-    def backward(self, Y, weight_decay=0.0):
+    def backward(self, Y, weight_decay=0.0, *, input_grad=True):
         """Backpropagate from the loss at the last forward output to the input.
 
         Stores every layer's parameter gradients (with λW added to each weight
         gradient, never to biases) and ∂J/∂(output of each layer) in
         ``output_grads``; returns the objective value. Call :meth:`forward` first.
+
+        With ``input_grad=False`` the first layer computes only its parameter
+        gradients, not ∂J/∂X (training never needs it; for a Dense first layer that
+        saves the product G W, as large as the layer's forward product), and
+        ``output_grads[0]`` is None. Every other value is the same.
         """
         if self.outputs is None:
             raise RuntimeError("call forward(X) before backward(Y)")
@@ -175,8 +185,16 @@ class Sequential:
         value, g = self._loss(self.outputs[-1], Y)
         grads = [None] * (len(self.layers) + 1)
         grads[-1] = g
+        # The loss gradient and everything after it are computed here from checked
+        # inputs, so the layers' gradients skip the NaN/inf scan (shapes still checked).
         for i in range(len(self.layers) - 1, -1, -1):
-            g = self.layers[i].backward(g)
+            layer = self.layers[i]
+            g = layer._check_grad_out(g, scan=False)
+            if i == 0 and not input_grad:
+                layer._backward_params(g)
+                g = None
+            else:
+                g = layer._backward(g)
             grads[i] = g
         self.output_grads = grads
         penalty = self.penalty(weight_decay)
@@ -222,11 +240,21 @@ class Sequential:
             raise ValueError(f"learning rate must be > 0, got {lr}")
         for layer in self.param_layers:
             for k in layer.params:
-                layer.params[k] = layer.params[k] - lr * layer.grads[k]
+                # θ − η g computed as (−η g) + θ: the same numbers bit for bit, with one
+                # temporary array fewer (large temporaries cost page faults). The result
+                # is a new array, so arrays taken from params() earlier keep old values.
+                new = layer.grads[k] * (-lr)
+                new += layer.params[k]
+                layer.params[k] = new
 
     def train_step(self, X, Y, lr, weight_decay=0.0):
-        """One step of gradient descent on the batch (X, Y); returns the objective before it."""
-        value, _ = self.gradients(X, Y, weight_decay)
+        """One step of gradient descent on the batch (X, Y); returns the objective before it.
+
+        The gradients are those of :meth:`gradients`, except that ∂J/∂X, which no
+        update needs, is not computed (``backward(..., input_grad=False)``).
+        """
+        self.forward(X)
+        value = self.backward(Y, weight_decay, input_grad=False)
         self.sgd_step(lr)
         return value
 
@@ -237,6 +265,8 @@ class Sequential:
         Parameters
         ----------
         X : array of shape (m, n_in)
+            Or (m, C, H, W) for a network that starts with a convolution layer; the
+            batches are drawn along the first axis.
         Y : array of shape (m, n_out)
         epochs, batch_size : int
             Passes over the data and rows per step (the last batch may be smaller).
@@ -256,7 +286,12 @@ class Sequential:
             ``"loss"``: mean objective per epoch (over its batches); ``"batch_loss"``:
             the objective at every step; plus whatever the callback returned.
         """
-        X = as_float_array(X, "input X", ndim=2)
+        X = as_float_array(X, "input X")
+        if X.ndim < 2:
+            raise ValueError(
+                f"input X must hold one example per row, shape (m, n_in) or (m, C, H, W); "
+                f"got shape {X.shape} ({X.ndim} dimension(s))"
+            )
         Y = as_float_array(Y, "labels Y")
         if Y.shape[0] != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} example(s) (rows) but Y has {Y.shape[0]} (shape {Y.shape})")
