@@ -1,10 +1,44 @@
-"""Root pytest configuration: point nbval at the repo's sanitizer wherever pytest runs."""
+"""Root pytest configuration.
 
+- Points nbval at the repo's sanitizer wherever pytest runs from.
+- Records wall times in ``_build/timings.json`` for the benchmarks page: the site
+  build (written by tests/test_site.py) and the whole default test run (written here
+  when pytest ran with no path arguments, i.e. the README's test command).
+"""
+
+import json
 import pathlib
+import time
+
+import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent
+TIMINGS = ROOT / "_build" / "timings.json"
+
+
+def record_timing(key, seconds):
+    """Merge ``{key: seconds}`` into _build/timings.json (with the date of the run)."""
+    TIMINGS.parent.mkdir(exist_ok=True)
+    data = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
+    data[key] = round(float(seconds), 1)
+    data[f"{key}_date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    TIMINGS.write_text(json.dumps(data, indent=2) + "\n")
+
+
+@pytest.fixture(scope="session")
+def timings():
+    """The :func:`record_timing` function, for tests that measure a wall time."""
+    return record_timing
 
 
 def pytest_configure(config):
     if getattr(config.option, "nbval_sanitize_with", "unset") is None:
         config.option.nbval_sanitize_with = str(ROOT / "tests" / "nbval_sanitize.cfg")
+    config._fcnn_start = time.monotonic()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    config = session.config
+    full_run = not config.option.file_or_dir and not config.option.keyword and not config.option.markexpr
+    if full_run and exitstatus == 0 and session.testscollected:
+        record_timing("test_run_s", time.monotonic() - config._fcnn_start)

@@ -45,7 +45,7 @@ from .gradcheck import (
     relative_error,
 )
 from .init import init_std, init_weights
-from .layers import Activation, Dense, Layer
+from .layers import Activation, Dense, Layer, WeightedLayer
 from .losses import (
     Loss,
     binary_cross_entropy,

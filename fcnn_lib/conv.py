@@ -55,8 +55,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import as_float_array, check_positive_int
-from .init import init_bias, init_weights
-from .layers import Layer
+from .layers import Layer, WeightedLayer
 
 __all__ = [
     "conv_output_shape",
@@ -398,7 +397,7 @@ def conv2d_backward(x, W, grad_out, stride=1, padding=0, *, cols=None):
 
 
 # ---------------------------------------------------------------------- layers
-class Conv2D(Layer):
+class Conv2D(WeightedLayer):
     """2-D convolution layer (cross-correlation), computed as one matrix product.
 
     Input x: (m, C_in, H, W); output Z: (m, C_out, H_out, W_out) with
@@ -426,8 +425,6 @@ class Conv2D(Layer):
         Standard deviation of the ``"normal"`` scheme (default 0.01).
     """
 
-    decay = ("W",)
-
     def __init__(self, c_in, c_out, kernel_size, *, stride=1, padding=0, init="he", rng=None,
                  scale=0.01):
         super().__init__()
@@ -451,16 +448,6 @@ class Conv2D(Layer):
         )
 
     @property
-    def W(self):
-        """Kernels, shape (C_out, C_in, kh, kw)."""
-        return self.params["W"]
-
-    @property
-    def b(self):
-        """Biases, shape (C_out,)."""
-        return self.params["b"]
-
-    @property
     def weight_shape(self):
         """(C_out, C_in, kh, kw)."""
         return (self.c_out, self.c_in, *self.kernel_size)
@@ -470,31 +457,15 @@ class Conv2D(Layer):
         Ho, Wo = conv_output_shape(x_shape, self.kernel_size, self.stride, self.padding)
         return (x_shape[0], self.c_out, Ho, Wo)
 
-    def initialize(self, init, rng, *, scale=0.01):
-        """(Re)draw W and b with scheme ``init``; ``"zeros"`` sets both to zero.
+    @property
+    def fan_in(self):
+        """C_in·kh·kw: the inputs of one output unit."""
+        return self.c_in * self.kernel_size[0] * self.kernel_size[1]
 
-        fan_in = C_in·kh·kw (the inputs of one output unit), fan_out = C_out·kh·kw.
-        """
-        shape = self.weight_shape
-        kh, kw = self.kernel_size
-        if init == "zeros":
-            W, b = np.zeros(shape), np.zeros(self.c_out)
-        else:
-            W = init_weights(init, shape, rng, fan_in=self.c_in * kh * kw,
-                             fan_out=self.c_out * kh * kw, scale=scale)
-            b = init_bias(init, self.c_out, rng, scale=scale)
-        self.params = {"W": W, "b": b}
-        self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
-
-    def set_params(self, W, b):
-        """Set W (C_out, C_in, kh, kw) and b (C_out,) explicitly, checking both shapes."""
-        W = as_float_array(W, f"{self!r} W")
-        b = as_float_array(b, f"{self!r} b")
-        if W.shape != self.weight_shape:
-            raise ValueError(f"{self!r}: W must have shape {self.weight_shape}, got {W.shape}")
-        if b.shape != (self.c_out,):
-            raise ValueError(f"{self!r}: b must have shape {(self.c_out,)}, got {b.shape}")
-        self.params = {"W": W.copy(), "b": b.copy()}
+    @property
+    def fan_out(self):
+        """C_out·kh·kw."""
+        return self.c_out * self.kernel_size[0] * self.kernel_size[1]
 
     def _forward(self, x):
         """Z = conv(x, W) + b for x of shape (m, C_in, H, W); returns (m, C_out, H_out, W_out)."""

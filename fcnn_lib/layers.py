@@ -79,7 +79,53 @@ class Layer:
         return grad_out
 
 
-class Dense(Layer):
+class WeightedLayer(Layer):
+    """A layer with weights ``W`` and biases ``b`` (:class:`Dense`, and the
+    convolution layer of :mod:`fcnn_lib.conv`).
+
+    Subclasses define ``weight_shape`` (W's shape; its first entry is the number of
+    biases), ``fan_in`` and ``fan_out`` (inputs and outputs per unit, for the
+    initialisation schemes). Weight decay applies to W only.
+    """
+
+    decay = ("W",)
+
+    @property
+    def W(self):
+        """Weights, of shape ``weight_shape``."""
+        return self.params["W"]
+
+    @property
+    def b(self):
+        """Biases, shape (weight_shape[0],)."""
+        return self.params["b"]
+
+    def initialize(self, init, rng, *, scale=0.01):
+        """(Re)draw W and b with scheme ``init`` (:mod:`fcnn_lib.init`); ``"zeros"`` sets
+        both to zero and needs no rng."""
+        shape = self.weight_shape
+        if init == "zeros":
+            W, b = np.zeros(shape), np.zeros(shape[0])
+        else:
+            W = init_weights(init, shape, rng, fan_in=self.fan_in, fan_out=self.fan_out, scale=scale)
+            b = init_bias(init, shape[0], rng, scale=scale)
+        self.params = {"W": W, "b": b}
+        self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
+
+    def set_params(self, W, b):
+        """Set W (``weight_shape``) and b (``weight_shape[0]``,) explicitly, checking
+        both shapes; the arrays are copied."""
+        W = as_float_array(W, f"{self!r} W")
+        b = as_float_array(b, f"{self!r} b")
+        shape = self.weight_shape
+        if W.shape != shape:
+            raise ValueError(f"{self!r}: W must have shape {shape}, got {W.shape}")
+        if b.shape != (shape[0],):
+            raise ValueError(f"{self!r}: b must have shape {(shape[0],)}, got {b.shape}")
+        self.params = {"W": W.copy(), "b": b.copy()}
+
+
+class Dense(WeightedLayer):
     """Affine layer Z = X Wᵀ + b (book equations ``eq-forward`` and ``eq-forward-batch``).
 
     W has shape (n_out, n_in) as in the math (and PyTorch's Linear); b has shape
@@ -104,8 +150,6 @@ class Dense(Layer):
         Standard deviation of the ``"normal"`` scheme (default 0.01).
     """
 
-    decay = ("W",)
-
     def __init__(self, n_in, n_out, *, init="xavier", rng=None, scale=0.01):
         super().__init__()
         self.n_in = check_positive_int(n_in, "n_in (layer input size)")
@@ -117,35 +161,17 @@ class Dense(Layer):
         return f"Dense({self.n_in}, {self.n_out})"
 
     @property
-    def W(self):
-        """Weights, shape (n_out, n_in)."""
-        return self.params["W"]
+    def weight_shape(self):
+        """(n_out, n_in)."""
+        return (self.n_out, self.n_in)
 
     @property
-    def b(self):
-        """Biases, shape (n_out,)."""
-        return self.params["b"]
+    def fan_in(self):
+        return self.n_in
 
-    def initialize(self, init, rng, *, scale=0.01):
-        """(Re)draw W and b with scheme ``init``; ``"zeros"`` sets both to zero."""
-        shape = (self.n_out, self.n_in)
-        if init == "zeros":
-            W, b = np.zeros(shape), np.zeros(self.n_out)
-        else:
-            W = init_weights(init, shape, rng, fan_in=self.n_in, fan_out=self.n_out, scale=scale)
-            b = init_bias(init, self.n_out, rng, scale=scale)
-        self.params = {"W": W, "b": b}
-        self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
-
-    def set_params(self, W, b):
-        """Set W (n_out, n_in) and b (n_out,) explicitly, checking both shapes."""
-        W = as_float_array(W, f"{self!r} W")
-        b = as_float_array(b, f"{self!r} b")
-        if W.shape != (self.n_out, self.n_in):
-            raise ValueError(f"{self!r}: W must have shape {(self.n_out, self.n_in)}, got {W.shape}")
-        if b.shape != (self.n_out,):
-            raise ValueError(f"{self!r}: b must have shape {(self.n_out,)}, got {b.shape}")
-        self.params = {"W": W.copy(), "b": b.copy()}
+    @property
+    def fan_out(self):
+        return self.n_out
 
     def _forward(self, x):
         """Z = X Wᵀ + b for X of shape (m, n_in); returns (m, n_out)."""

@@ -61,7 +61,7 @@ def html_dir(built_site):
     return HTML_DIR
 
 
-def test_build_is_clean(built_site, record_property, capsys):
+def test_build_is_clean(built_site, record_property, capsys, timings):
     code, log, seconds = built_site
     record_property("build_seconds", round(seconds, 1))
     problems = warning_lines(log)
@@ -73,6 +73,7 @@ def test_build_is_clean(built_site, record_property, capsys):
     )
     assert not problems, "build passed but logged:\n" + "\n".join(problems)
     if seconds:
+        timings("site_build_s", seconds)
         _report(capsys, f"site build: {seconds:.1f} s, clean (-W -n)")
 
 
