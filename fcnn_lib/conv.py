@@ -459,12 +459,12 @@ class Conv2D(WeightedLayer):
 
     @property
     def fan_in(self):
-        """C_in·kh·kw: the inputs of one output unit."""
+        """The number of inputs of one output unit, C_in·kh·kw."""
         return self.c_in * self.kernel_size[0] * self.kernel_size[1]
 
     @property
     def fan_out(self):
-        """C_out·kh·kw."""
+        """The number of outputs one input feeds, C_out·kh·kw."""
         return self.c_out * self.kernel_size[0] * self.kernel_size[1]
 
     def _forward(self, x):

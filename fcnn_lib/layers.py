@@ -167,10 +167,12 @@ class Dense(WeightedLayer):
 
     @property
     def fan_in(self):
+        """The number of inputs of one unit, n_in."""
         return self.n_in
 
     @property
     def fan_out(self):
+        """The number of units one input feeds, n_out."""
         return self.n_out
 
     def _forward(self, x):
