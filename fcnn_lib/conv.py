@@ -435,7 +435,6 @@ class Conv2D(WeightedLayer):
         self.padding = _pair(padding, "padding", allow_zero=True)
         self._x_shape = None
         self._cols = None
-        self._out = None
         self.initialize(init, rng, scale=scale)
 
     def __repr__(self):
@@ -506,7 +505,6 @@ class Flatten(Layer):
     def __init__(self):
         super().__init__()
         self._shape = None
-        self._out = None
 
     def __repr__(self):
         return "Flatten()"

@@ -239,12 +239,6 @@ class Activation(Layer):
         self._out = softmax.unchecked(z) if self.name == "softmax" else self._f(z)
         return self._out
 
-    def derivative(self):
-        """f'(Z) at the last forward input (element-wise activations only)."""
-        if self.name == "softmax":
-            raise ValueError("softmax has a Jacobian, not an element-wise derivative")
-        return self._fp(self._z)
-
     def _backward(self, g):
         """dZ = dA ⊙ f'(Z); for softmax dZ = s ⊙ (dA − Σ_k dA_k s_k) row by row."""
         if self.name == "softmax":
