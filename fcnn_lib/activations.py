@@ -1,4 +1,4 @@
-"""Activation functions and their derivatives (book chapter 1).
+"""Activation functions and their derivatives (book chapter 2).
 
 Every function is element-wise except softmax, which acts on each row of a batch.
 All take and return float64 arrays; shapes are preserved. Each derivative takes the
@@ -34,7 +34,7 @@ def _checked(kernel):
 def sigmoid(z):
     """Logistic sigmoid σ(z) = 1 / (1 + e^{-z}).
 
-    Book equation ``eq-sigmoid`` (chapter 1). Shape: any → same shape.
+    Book equation ``eq-sigmoid`` (chapter 2). Shape: any → same shape.
     Computed from ``exp(-abs(z))`` so that it never overflows.
     """
     e = np.exp(-np.abs(z))
@@ -45,7 +45,7 @@ def sigmoid(z):
 def sigmoid_prime(z):
     """Derivative σ'(z) = σ(z)(1 − σ(z)).
 
-    Book equation ``eq-sigmoid-prime`` (chapter 1). Shape: any → same shape.
+    Book equation ``eq-sigmoid-prime`` (chapter 2). Shape: any → same shape.
     """
     s = sigmoid.unchecked(z)
     return s * (1.0 - s)
@@ -55,7 +55,7 @@ def sigmoid_prime(z):
 def tanh(z):
     """Hyperbolic tangent (e^z − e^{-z}) / (e^z + e^{-z}).
 
-    Book equation ``eq-tanh`` (chapter 1). Shape: any → same shape.
+    Book equation ``eq-tanh`` (chapter 2). Shape: any → same shape.
     """
     return np.tanh(z)
 
@@ -64,7 +64,7 @@ def tanh(z):
 def tanh_prime(z):
     """Derivative tanh'(z) = 1 − tanh(z)².
 
-    Book equation ``eq-tanh-prime`` (chapter 1). Shape: any → same shape.
+    Book equation ``eq-tanh-prime`` (chapter 2). Shape: any → same shape.
     """
     t = tanh.unchecked(z)
     return 1.0 - t * t
@@ -74,7 +74,7 @@ def tanh_prime(z):
 def relu(z):
     """Rectified linear unit max(0, z).
 
-    Book equation ``eq-relu`` (chapter 1). Shape: any → same shape.
+    Book equation ``eq-relu`` (chapter 2). Shape: any → same shape.
     """
     out = np.maximum(z, 0.0)  # several times faster than np.where(z > 0, z, 0.0)
     out += 0.0  # turns any −0.0 into +0.0, so the result equals that where() bit for bit
@@ -85,7 +85,7 @@ def relu(z):
 def relu_prime(z):
     """Derivative of ReLU: 1 where z > 0, else 0 (the value 0 is chosen at z = 0).
 
-    Book equation ``eq-relu-prime`` (chapter 1). Shape: any → same shape.
+    Book equation ``eq-relu-prime`` (chapter 2). Shape: any → same shape.
     """
     return (z > 0).astype(np.float64)
 
@@ -102,7 +102,7 @@ def _check_slope(slope):
 def leaky_relu(z, slope=0.01):
     """Leaky ReLU: z where z > 0, else slope·z.
 
-    Book equation ``eq-leaky-relu`` (chapter 1). Shape: any → same shape.
+    Book equation ``eq-leaky-relu`` (chapter 2). Shape: any → same shape.
 
     Parameters
     ----------
@@ -119,7 +119,7 @@ def leaky_relu(z, slope=0.01):
 def leaky_relu_prime(z, slope=0.01):
     """Derivative of leaky ReLU: 1 where z > 0, else slope.
 
-    Book equation ``eq-leaky-relu-prime`` (chapter 1). Shape: any → same shape.
+    Book equation ``eq-leaky-relu-prime`` (chapter 2). Shape: any → same shape.
     """
     slope = _check_slope(slope)
     return np.where(z > 0, 1.0, slope)
@@ -141,7 +141,7 @@ def identity_prime(z):
 def softmax(z):
     """Softmax of each row: s_i = e^{z_i} / Σ_j e^{z_j}.
 
-    Book equation ``eq-softmax`` (chapter 1). Shape: (n,) → (n,) or (m, n) → (m, n);
+    Book equation ``eq-softmax`` (chapter 2). Shape: (n,) → (n,) or (m, n) → (m, n);
     for a batch each row (one example) sums to 1. The row maximum is subtracted
     before exponentiating (the max-shift trick), which changes nothing
     mathematically and prevents overflow.
@@ -157,7 +157,7 @@ def softmax(z):
 def softmax_jacobian(z):
     """Full Jacobian of softmax, ∂s_i/∂z_j = s_i(δ_ij − s_j), i.e. diag(s) − s sᵀ.
 
-    Book equation ``eq-softmax-jacobian`` (chapter 1). Shape: (n,) → (n, n), or a
+    Book equation ``eq-softmax-jacobian`` (chapter 2). Shape: (n,) → (n, n), or a
     batch (m, n) → (m, n, n) with one Jacobian per example. Its diagonal,
     s_i(1 − s_i), is what :func:`softmax_prime_diagonal` returns; backpropagation
     needs the whole matrix.

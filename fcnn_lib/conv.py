@@ -1,4 +1,4 @@
-"""Convolution as one matrix product: im2col, col2im and the Conv2D layer (book chapter 6).
+"""Convolution as one matrix product: im2col, col2im and the Conv2D layer (book chapter 7).
 
 Shapes (NCHW, one example per leading index, as a dense batch has one example per row):
 

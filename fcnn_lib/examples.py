@@ -1,4 +1,4 @@
-"""The course's running example: one small network with given numbers (chapters 0, 4).
+"""The course's running example: one small network with given numbers (chapters 1, 5).
 
 A 2-3-2 network: two inputs, three sigmoid hidden units, two sigmoid outputs, trained
 on a batch of four examples with mean squared error. The numbers are chosen by hand

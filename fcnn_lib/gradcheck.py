@@ -1,4 +1,4 @@
-"""Gradient checking by central finite differences (book chapter 4).
+"""Gradient checking by central finite differences (book chapter 5).
 
 ``numerical_gradient`` estimates ∂f/∂x entry by entry with
 (f(x + h e_i) − f(x − h e_i)) / (2h) (book equation ``eq-central-diff``);

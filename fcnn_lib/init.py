@@ -1,4 +1,4 @@
-"""Parameter initialisation schemes (book chapter 4, "why parameters start random").
+"""Parameter initialisation schemes (book chapter 5, "why parameters start random").
 
 Every random scheme draws from an explicit, seeded ``numpy.random.Generator``.
 """
@@ -35,7 +35,7 @@ def init_std(scheme, fan_in, fan_out, scale=0.01):
 
     ``"normal"`` gives ``scale`` (the sources' 0.01); ``"xavier"`` gives
     sqrt(2 / (fan_in + fan_out)); ``"he"`` gives sqrt(2 / fan_in).
-    Book equation ``eq-init`` (chapter 4).
+    Book equation ``eq-init`` (chapter 5).
     """
     return float(lookup(scheme, SCHEMES, "initialisation scheme")(fan_in, fan_out, scale))
 

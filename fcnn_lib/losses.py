@@ -1,4 +1,4 @@
-"""Loss functions, each returning its value and its gradient (book chapter 0 and 4).
+"""Loss functions, each returning its value and its gradient (book chapter 1 and 5).
 
 Conventions: a batch holds one example per row; predictions and labels have the same
 shape (m, n_out) exactly (no broadcasting); every loss is a mean over the m examples,
@@ -45,7 +45,7 @@ def _check_probabilities(p, name):
 def mse(a, y):
     """Mean squared error J = 1/(2m) Σ_i ‖a_i − y_i‖², with gradient (a − y)/m.
 
-    Book equation ``eq-mse`` (chapter 0); gradient in ``eq-bp1-mse`` (chapter 4).
+    Book equation ``eq-mse`` (chapter 1); gradient in ``eq-bp1-mse`` (chapter 5).
 
     Parameters
     ----------
@@ -62,7 +62,7 @@ def mse(a, y):
 def binary_cross_entropy(p, y):
     """Binary cross-entropy J = −1/m Σ [y log p + (1 − y) log(1 − p)].
 
-    Book equation ``eq-bce`` (chapter 0). Gradient (p − y) / (p(1 − p)) / m, with p
+    Book equation ``eq-bce`` (chapter 1). Gradient (p − y) / (p(1 − p)) / m, with p
     clipped to [EPS, 1 − EPS] so that p = 0 or 1 stays finite. Shapes (m, n_out).
     """
     p, y, m = _prepare(p, y, "probabilities p")
@@ -76,7 +76,7 @@ def binary_cross_entropy(p, y):
 def categorical_cross_entropy(p, y):
     """Categorical cross-entropy J = −1/m Σ_i Σ_k y_ik log p_ik.
 
-    Book equation ``eq-cce`` (chapter 0). Gradient −y / p / m with p clipped to
+    Book equation ``eq-cce`` (chapter 1). Gradient −y / p / m with p clipped to
     [EPS, 1]. Shapes (m, n_classes); rows of ``y`` are one-hot (or any distribution).
     """
     p, y, m = _prepare(p, y, "probabilities p")
@@ -93,7 +93,7 @@ def _log_softmax(z):
 def softmax_cross_entropy(z, y):
     """Softmax followed by categorical cross-entropy, fused, on the logits z.
 
-    Book equation ``eq-bp1-softmax-ce`` (chapter 4): the gradient with respect to
+    Book equation ``eq-bp1-softmax-ce`` (chapter 5): the gradient with respect to
     the logits is (softmax(z) − y)/m. The value uses log-softmax, so no probability
     is ever rounded to 0 before its logarithm. Shapes: z and y (m, n_classes).
     """
@@ -105,7 +105,7 @@ def softmax_cross_entropy(z, y):
 def sigmoid_cross_entropy(z, y):
     """Sigmoid followed by binary cross-entropy, fused, on the logits z.
 
-    Book equation ``eq-bp1-sigmoid-ce`` (chapter 4): the gradient with respect to the
+    Book equation ``eq-bp1-sigmoid-ce`` (chapter 5): the gradient with respect to the
     logits is (σ(z) − y)/m. The value uses log σ(z) = −log(1 + e^{−z}) computed
     stably. Shapes: z and y (m, n_out).
     """

@@ -1,7 +1,7 @@
 """A sequential network: forward pass, the δ recursion, SGD with weight decay, training.
 
 The backward pass runs the layers' ``backward`` methods from the loss to the input.
-For a dense network this *is* the δ recursion of chapter 4: the gradient arriving at
+For a dense network this *is* the δ recursion of chapter 5: the gradient arriving at
 the output of dense layer l is δ⁽ˡ⁾ = ∂J/∂z⁽ˡ⁾ (one row per example), and
 :meth:`Sequential.trace` exposes every z⁽ˡ⁾, a⁽ˡ⁾ and δ⁽ˡ⁾ so chapters can print them.
 """

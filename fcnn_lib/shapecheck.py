@@ -1,4 +1,4 @@
-"""Check a proposed gradient: first its shape, then its values (book chapter 3).
+"""Check a proposed gradient: first its shape, then its values (book chapter 4).
 
 By the dimension-compatibility rule (book equation ``eq-dim-rule``), the gradient of
 a scalar J with respect to an array X has the shape of X: (∂J/∂X)_{ij} = ∂J/∂X_{ij}.

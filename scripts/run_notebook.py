@@ -1,6 +1,6 @@
 """Execute notebooks top to bottom in a fresh kernel and store their outputs.
 
-Usage: python scripts/run_notebook.py book/ch01_activations.ipynb [more.ipynb ...]
+Usage: python scripts/run_notebook.py book/ch02_activations.ipynb [more.ipynb ...]
 
 Runs each notebook with ``book/`` as the working directory (as the site build and
 nbval do), without timing metadata, so the stored outputs are exactly what the code

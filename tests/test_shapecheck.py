@@ -1,4 +1,4 @@
-"""Tests for fcnn_lib.shapecheck.check_proposed_gradient (book chapter 3, eq-dim-rule)."""
+"""Tests for fcnn_lib.shapecheck.check_proposed_gradient (book chapter 4, eq-dim-rule)."""
 
 import numpy as np
 import pytest
