@@ -35,7 +35,6 @@ from .conv import (
     conv_output_shape,
     im2col,
 )
-from .examples import running_example
 from .gradcheck import (
     GradCheck,
     check_gradient,
@@ -57,5 +56,7 @@ from .losses import (
 )
 from .network import LayerTrace, Sequential, mlp
 from .shapecheck import check_proposed_gradient
+
+from . import book  # book support (glue, figures, the running example): F.book.<name>
 
 __version__ = "0.1.0"

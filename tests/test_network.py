@@ -86,7 +86,7 @@ def test_dense_layer_backward_matches_formulas_and_finite_differences():
 
 
 def test_backward_is_the_delta_recursion():
-    net, X, Y = F.running_example()
+    net, X, Y = F.book.running_example()
     net.forward(X)
     net.backward(Y)
     (l1, l2) = net.trace()
@@ -104,7 +104,7 @@ def test_backward_is_the_delta_recursion():
 
 
 def test_weight_decay_applies_to_weights_only():
-    net, X, Y = F.running_example()
+    net, X, Y = F.book.running_example()
     _, g0 = net.gradients(X, Y)
     g0 = {k: v.copy() for k, v in g0.items()}
     lam = 0.3
@@ -118,7 +118,7 @@ def test_weight_decay_applies_to_weights_only():
 
 
 def test_sgd_step_moves_against_the_gradient():
-    net, X, Y = F.running_example()
+    net, X, Y = F.book.running_example()
     before = {k: v.copy() for k, v in net.params().items()}
     _, grads = net.gradients(X, Y, weight_decay=0.1)
     grads = {k: v.copy() for k, v in grads.items()}
@@ -142,14 +142,14 @@ def test_training_lowers_the_loss_and_is_reproducible():
 
 
 def test_fit_callback_adds_to_history():
-    net, X, Y = F.running_example()
+    net, X, Y = F.book.running_example()
     hist = net.fit(X, Y, epochs=3, batch_size=2, lr=0.1, rng=np.random.default_rng(0),
                    callback=lambda epoch, n: {"epoch": epoch})
     assert hist["epoch"] == [0, 1, 2]
 
 
 def test_set_params_and_running_example_values():
-    net, X, Y = F.running_example()
+    net, X, Y = F.book.running_example()
     A = net.forward(X)
     p = net.params()
     H = F.sigmoid(X @ p["W1"].T + p["b1"])

@@ -1,6 +1,6 @@
 import pytest
 
-from fcnn_lib.report import at_most, stable
+from fcnn_lib.book.numbers import at_most, stable
 
 
 def test_stable_rounds_last_bits_away():

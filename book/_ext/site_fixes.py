@@ -11,7 +11,13 @@
    turns "Hidden layer" into a class cross-reference, which nitpicky mode (-n) reports
    as unresolved. Function and class docstrings are still converted by napoleon.
 
-3. A pybtex style "authoryear": pybtex's "plain" formatting with labels such as
+3. The role ``{src}`...``` marks a quotation of a source's printed numbers or given
+   inputs, e.g. ``{src}`$y = 0.1775$``` (its content is parsed as ordinary inline
+   Markdown, math included). It renders as a span of class ``source-quote``; the prose
+   test (tests/test_prose_numbers.py) allows numbers only inside it, math, code and
+   roles such as glue, so a number typed into the prose by mistake fails the tests.
+
+4. A pybtex style "authoryear": pybtex's "plain" formatting with labels such as
    [Nielsen 2015], [Glorot & Bengio 2010], [He et al. 2015], so that the reference
    list matches the author-year citations in the text (bibtex_reference_style).
 """
@@ -46,6 +52,16 @@ def _dedupe(app, pagename, templatename, context, doctree):
         if len(unique) != len(files):
             # keep the same list object type the templates expect
             files[:] = unique
+
+
+def source_quote_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    """``{src}`text``` : a quotation of a source, rendered as inline Markdown."""
+    from docutils import nodes
+
+    node = nodes.inline(rawtext, "", classes=["source-quote"])
+    children, messages = inliner.parse(text, lineno, inliner, node)
+    node += children
+    return [node], messages
 
 
 def _author_year_label(entry):
@@ -109,6 +125,7 @@ def _wrap_napoleon(app):
 
 def setup(app):
     _register_bibliography_style()
+    app.add_role("src", source_quote_role)
     app.connect("builder-inited", _wrap_napoleon)
     # run late, after the theme and extensions have added their files
     app.connect("html-page-context", _dedupe, priority=900)

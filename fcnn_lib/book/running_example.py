@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .network import Sequential, mlp
+from ..network import Sequential, mlp
 
 #: Hidden layer: W⁽¹⁾ of shape (3, 2) and b⁽¹⁾ of shape (3,).
 W1 = np.array([[0.1, 0.4], [-0.3, 0.2], [0.5, -0.6]])
