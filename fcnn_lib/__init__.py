@@ -56,6 +56,7 @@ from .losses import (
 )
 from .network import LayerTrace, Sequential, mlp
 from .shapecheck import check_proposed_gradient
+from . import backprop  # the δ recursion in one place (chapter 5): F.backprop.forward/backward
 
 from . import book  # book support (glue, figures, the running example): F.book.<name>
 
