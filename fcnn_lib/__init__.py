@@ -54,6 +54,7 @@ from .losses import (
     sigmoid_cross_entropy,
     softmax_cross_entropy,
 )
+from .engine import Value
 from .network import LayerTrace, Sequential, mlp
 from .shapecheck import check_proposed_gradient
 from . import backprop  # the δ recursion in one place (chapter 5): F.backprop.forward/backward

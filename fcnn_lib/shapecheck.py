@@ -13,7 +13,13 @@ says, in words, whether it is right:
 It also recognises the most common mistake the rule cannot catch by itself: a
 proposal that is the *transpose* of the true gradient. For a non-square variable the
 shape test already fails; for a square one (W of shape (n, n)) the shapes match and
-only the values can tell.
+only the values can tell. And it recognises the mistakes of the element-wise case, where
+the gradient is g ⊙ f′(z) (book equation ``eq-ch04-elementwise``) and no matrix product fits:
+an (n, n) outer product whose diagonal is the gradient, or an inner product gᵀf′(z)
+whose single number is the sum of the gradient's entries.
+
+:func:`candidate_products` is step 2 of the two-step method as a search: every product of
+two factors, in either order and each possibly transposed, with the shape it gives.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from ._checks import as_float_array
 from .gradcheck import numerical_gradient, relative_error
 
 #: Verdicts returned in :attr:`ProposedGradientCheck.verdict`.
-VERDICTS = ("correct", "wrong shape", "transposed", "wrong values")
+VERDICTS = ("correct", "wrong shape", "transposed", "element-wise", "wrong values")
 
 
 class GradientCheckFailed(AssertionError):
@@ -38,7 +44,8 @@ class ProposedGradientCheck(NamedTuple):
 
     Fields: ``passed`` (True if the proposal has the right shape and values);
     ``verdict``, one of :data:`VERDICTS` (``"transposed"`` means the proposal is the
-    transpose of the true gradient); ``message``, a sentence or two for the learner;
+    transpose of the true gradient; ``"element-wise"`` that it is a matrix or inner
+    product where the gradient is an element-wise product); ``message``, a sentence or two for the learner;
     ``proposed``, the proposal as a float64 array of its own shape; ``numeric``, the
     finite-difference gradient, of the shape of the variable; ``rel_error``, the
     relative error between the two (None if the shapes differ, since they cannot then
@@ -79,6 +86,107 @@ def _scalar_value(f, x):
             f"got an array of shape {arr.shape}"
         )
     return float(arr.reshape(()))
+
+
+def _elementwise_hint(proposed, numeric, name, tol):
+    """The element-wise mistakes (``eq-ch04-elementwise``): a sentence, or "" if neither fits.
+
+    The variable is a vector of n > 1 entries (shape (n,) or a column/row of n), its true
+    gradient g ⊙ f′(z) has n entries. An (n, n) proposal whose diagonal is that gradient
+    is an outer product such as g f′(z)ᵀ (or diag(g) diag(f′(z)) kept as a matrix); a
+    single number equal to the sum of the gradient's entries is the inner product gᵀf′(z).
+    """
+    n = numeric.size
+    if n < 2 or max(numeric.shape) != n:
+        return ""
+    flat = numeric.reshape(-1)
+    if proposed.shape == (n, n) and relative_error(np.diag(proposed).copy(), flat) < tol:
+        return (
+            f" Its diagonal agrees with finite differences: you built an ({n}, {n}) matrix "
+            f"(an outer product such as g f′(z)ᵀ) where each entry of {name} has its own "
+            f"derivative. For an element-wise function the gradient is the element-wise "
+            f"product g ⊙ f′(z) (NumPy: g * fprime), the diagonal of that matrix."
+        )
+    total = float(flat.sum())
+    if proposed.size == 1 and relative_error(proposed.reshape(1), np.array([total])) < tol:
+        return (
+            f" Its single value equals the sum of the {n} entries of the true gradient: you "
+            f"took an inner product gᵀf′(z) where the element-wise product g ⊙ f′(z) is "
+            f"needed (NumPy: g * fprime, not g @ fprime)."
+        )
+    return ""
+
+
+class Candidate(NamedTuple):
+    """One arrangement of two factors in :func:`candidate_products`.
+
+    ``expression`` names it (e.g. ``"g aᵀ"``); ``left`` and ``right`` are the shapes
+    multiplied; ``shape`` is the product's shape, or None if the inner sizes differ;
+    ``fits`` is True if that shape is the target.
+    """
+
+    expression: str
+    left: tuple
+    right: tuple
+    shape: tuple | None
+    fits: bool
+
+
+def _shape2(shape, what):
+    if (not isinstance(shape, tuple) or len(shape) != 2
+            or not all(isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k > 0
+                       for k in shape)):
+        raise ValueError(f"{what} must be a 2-D shape (rows, columns) of positive integers, got {shape!r}")
+    return tuple(int(k) for k in shape)
+
+
+def candidate_products(target, factors):
+    """Step 2 of the two-step method (book chapter 4) as a search over arrangements.
+
+    Parameters
+    ----------
+    target : tuple (rows, columns)
+        The shape the dimension-compatibility rule demands (``eq-dim-rule``).
+    factors : two pairs (name, shape)
+        The factors that step 1 produced, each a 2-D shape, e.g.
+        ``[("g", (2, 1)), ("a", (3, 1))]``.
+
+    Returns
+    -------
+    list of Candidate
+        All eight products: both orders, each factor transposed or not. A candidate
+        ``fits`` when it is a valid product of the target shape. The rule can leave
+        no candidate (the element-wise case, ``eq-ch04-elementwise``) or several (square
+        shapes); only a derivation or a check decides between them.
+
+    Raises
+    ------
+    ValueError
+        If ``target`` or a factor's shape is not a pair of positive integers, or there
+        are not exactly two factors.
+    TypeError
+        If a factor's name is not a string.
+    """
+    target = _shape2(target, "target")
+    factors = list(factors)
+    if len(factors) != 2:
+        raise ValueError(f"factors must be two (name, shape) pairs, got {len(factors)}: {factors!r}")
+    checked = []
+    for k, pair in enumerate(factors):
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise ValueError(f"factor {k} must be a (name, shape) pair, got {pair!r}")
+        if not isinstance(pair[0], str):
+            raise TypeError(f"factor {k}'s name must be a string, got {pair[0]!r}")
+        checked.append((pair[0], _shape2(pair[1], f"factor {pair[0]!r}'s shape")))
+    out = []
+    for (na, sa), (nb, sb) in (checked, checked[::-1]):
+        for ta in (False, True):
+            for tb in (False, True):
+                pa, pb = (sa[::-1] if ta else sa), (sb[::-1] if tb else sb)
+                shape = (pa[0], pb[1]) if pa[1] == pb[0] else None
+                expression = f"{na}{'ᵀ' if ta else ''} {nb}{'ᵀ' if tb else ''}"
+                out.append(Candidate(expression, pa, pb, shape, shape == target))
+    return out
 
 
 def check_proposed_gradient(f, proposed, x, *, name="x", tol=1e-7, h=1e-5, raise_on_failure=False):
@@ -123,7 +231,12 @@ def check_proposed_gradient(f, proposed, x, *, name="x", tol=1e-7, h=1e-5, raise
     --------
     For J = ½‖W a − y‖², with W of shape (2, 3) and a of shape (3,), the true gradient
     (W a − y) aᵀ has shape (2, 3); its transpose a (W a − y)ᵀ, of shape (3, 2), fails
-    with the verdict ``"wrong shape"`` and a message naming both shapes.
+    with the verdict ``"transposed"`` and a message naming both shapes.
+
+    For J = Σᵢ tanh(zᵢ) with z of shape (n,), the gradient is the element-wise
+    1 − tanh²(z); the outer product ``np.outer(g, fprime)`` or the inner product
+    ``g @ fprime`` (with g the ones vector, fprime = 1 − tanh²(z)) fails with the verdict
+    ``"element-wise"``, while ``g * fprime`` passes.
     """
     if not callable(f):
         raise TypeError(f"f must be a function returning the scalar J, got {type(f).__name__}")
@@ -154,6 +267,9 @@ def check_proposed_gradient(f, proposed, x, *, name="x", tol=1e-7, h=1e-5, raise
             f"Your gradient has shape {got} but {name} has shape {want}: by the "
             f"dimension-compatibility rule ∂J/∂{name} must have the shape of {name}."
         )
+        hint = _elementwise_hint(proposed, numeric, name, tol)
+        if hint:
+            return done(False, "element-wise", message + hint)
         if proposed.ndim == 2 and proposed.T.shape == want:
             rel_t = relative_error(proposed.T, numeric)
             if rel_t < tol:

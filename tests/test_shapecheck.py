@@ -167,3 +167,81 @@ def test_true_gradient_always_passes_and_transpose_never_does(n_out, n_in, seed)
         assert not res.passed
         if n_out != n_in and min(n_out, n_in) > 1:
             assert res.verdict == "transposed"
+
+
+# ---------------------------------------------------------------- the element-wise case
+def elementwise_problem(n=4, seed=3):
+    """J(z) = Σᵢ cᵢ tanh(zᵢ): a = tanh(z) element-wise, g = ∂J/∂a = c, ∂J/∂z = g ⊙ tanh′(z)."""
+    rng = np.random.default_rng(seed)
+    z, c = rng.normal(size=n), rng.normal(size=n)
+    return (lambda z: float(c @ np.tanh(z))), c, F.tanh_prime(z), z
+
+
+def test_elementwise_product_passes():
+    J, g, fprime, z = elementwise_problem()
+    res = F.check_proposed_gradient(J, g * fprime, z, name="z")
+    assert res.passed and res.verdict == "correct"
+    # the same numbers as the diagonal Jacobian times g (chapter 3's product)
+    assert F.check_proposed_gradient(J, np.diag(fprime) @ g, z, name="z").passed
+
+
+def test_outer_product_for_an_elementwise_gradient_is_named():
+    J, g, fprime, z = elementwise_problem()
+    res = F.check_proposed_gradient(J, np.outer(g, fprime), z, name="z")
+    assert not res.passed and res.verdict == "element-wise"
+    assert "(4, 4)" in res.message and "(4,)" in res.message
+    assert "diagonal" in res.message and "g ⊙ f′(z)" in res.message
+    # as a column too: z of shape (4, 1)
+    zc = z.reshape(4, 1).copy()
+    res = F.check_proposed_gradient(lambda v: J(v.ravel()), np.outer(g, fprime), zc, name="z")
+    assert res.verdict == "element-wise"
+
+
+def test_inner_product_for_an_elementwise_gradient_is_named():
+    J, g, fprime, z = elementwise_problem()
+    res = F.check_proposed_gradient(J, g @ fprime, z, name="z")
+    assert not res.passed and res.verdict == "element-wise"
+    assert "sum of the 4 entries" in res.message and "inner product" in res.message
+
+
+def test_wrong_matrix_of_the_right_size_is_not_called_elementwise():
+    J, g, fprime, z = elementwise_problem()
+    res = F.check_proposed_gradient(J, np.outer(g, g), z, name="z")
+    assert res.verdict == "wrong shape"
+    res = F.check_proposed_gradient(J, float(g @ g), z, name="z")
+    assert res.verdict == "wrong shape"
+
+
+def test_elementwise_with_a_wrong_derivative_is_wrong_values():
+    J, g, fprime, z = elementwise_problem()
+    res = F.check_proposed_gradient(J, g * np.tanh(z), z, name="z")  # f instead of f′
+    assert res.verdict == "wrong values"
+
+
+# ---------------------------------------------------------------- step 2 as a search
+def test_candidate_products_non_square_has_one_fit():
+    cands = F.shapecheck.candidate_products((2, 3), [("g", (2, 1)), ("a", (3, 1))])
+    assert len(cands) == 8
+    assert [c.expression for c in cands if c.fits] == ["g aᵀ"]
+    by_name = {c.expression: c for c in cands}
+    assert by_name["a gᵀ"].shape == (3, 2) and not by_name["a gᵀ"].fits
+    assert by_name["g a"].shape is None and by_name["g a"].left == (2, 1)
+
+
+def test_candidate_products_square_has_two_fits_and_elementwise_none():
+    cands = F.shapecheck.candidate_products((3, 1), [("g", (3, 1)), ("W", (3, 3))])
+    assert [c.expression for c in cands if c.fits] == ["W g", "Wᵀ g"]
+    none = F.shapecheck.candidate_products((4, 1), [("g", (4, 1)), ("f′(z)", (4, 1))])
+    assert not any(c.fits for c in none)
+    assert sorted({c.shape for c in none if c.shape}) == [(1, 1), (4, 4)]
+
+
+def test_candidate_products_bad_input():
+    with pytest.raises(ValueError, match=r"target must be a 2-D shape .* got \(2,\)"):
+        F.shapecheck.candidate_products((2,), [("g", (2, 1)), ("a", (3, 1))])
+    with pytest.raises(ValueError, match="two \\(name, shape\\) pairs, got 1"):
+        F.shapecheck.candidate_products((2, 3), [("g", (2, 1))])
+    with pytest.raises(ValueError, match=r"factor 'a'.s shape .* got \(3, 0\)"):
+        F.shapecheck.candidate_products((2, 3), [("g", (2, 1)), ("a", (3, 0))])
+    with pytest.raises(TypeError, match="name must be a string, got 7"):
+        F.shapecheck.candidate_products((2, 3), [("g", (2, 1)), (7, (3, 1))])

@@ -1,0 +1,164 @@
+"""A scalar reverse-mode engine: backpropagation on a graph you can inspect (chapter 3).
+
+Every :class:`Value` holds one number, the Values it was computed from (its *parents*)
+and, for each parent u, the local derivative ∂v/∂u, evaluated when v is computed.
+:meth:`Value.backward` puts the graph in topological order and runs one loop over it in
+reverse, applying the chain rule of several variables (book equation ``eq-chain-multi``):
+
+    ∂f/∂u = Σ over the nodes v that u feeds of  ∂f/∂v · ∂v/∂u.
+
+One backward sweep gives ∂f/∂u for every node u: this is reverse-mode accumulation.
+The local derivatives make the gate patterns visible: addition passes the arriving
+gradient unchanged to both inputs (it *distributes*), multiplication gives each input the
+other input's value (it *swaps*), max sends everything to the larger input (it *routes*).
+
+For teaching: clarity before speed (pure Python, one node per scalar operation). Every
+local derivative is the analytic one in float64, so the gradients equal those of the
+dense layers' matrix formulas up to rounding.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+__all__ = ["Value"]
+
+
+class Value:
+    """A node of a computational graph: a number, its parents and ∂self/∂parent.
+
+    Parameters
+    ----------
+    data : real number
+        A finite int or float (not bool); stored as a float.
+    label : str
+        A name shown in ``repr`` (e.g. ``"w1"``).
+
+    Attributes
+    ----------
+    data : float
+        The value computed in the forward pass.
+    grad : float
+        ∂f/∂self after ``f.backward()`` (0.0 before).
+    parents : tuple of (Value, float)
+        Each parent with the local derivative ∂self/∂parent.
+    op : str
+        The operation that made this node ("" for an input).
+    """
+
+    def __init__(self, data, label="", *, _parents=(), _op=""):
+        if isinstance(data, bool) or not isinstance(data, Real):
+            raise TypeError(f"a Value holds one real number, got {data!r} ({type(data).__name__})")
+        if not math.isfinite(data):
+            raise ValueError(f"a Value holds a finite number, got {data!r}"
+                             + (f" (from {_op})" if _op else ""))
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a string, got {label!r} ({type(label).__name__})")
+        self.data, self.grad, self.label = float(data), 0.0, label
+        self.parents, self.op = tuple(_parents), _op
+
+    def __repr__(self):
+        name = f"{self.label}=" if self.label else ""
+        return f"Value({name}{self.data:.6g}, grad={self.grad:.6g})"
+
+    @staticmethod
+    def _wrap(other, op):
+        if isinstance(other, Value):
+            return other
+        if isinstance(other, bool) or not isinstance(other, Real):
+            raise TypeError(f"{op} needs a Value or a real number, got {other!r} ({type(other).__name__})")
+        return Value(other)
+
+    # ---- the operations: value, and (parent, local derivative) pairs -------------
+    def __add__(self, other):  # ∂(u + w)/∂u = 1 = ∂(u + w)/∂w: add distributes
+        other = self._wrap(other, "+")
+        return Value(self.data + other.data, _parents=((self, 1.0), (other, 1.0)), _op="+")
+
+    def __mul__(self, other):  # ∂(u w)/∂u = w, ∂(u w)/∂w = u: multiply swaps
+        other = self._wrap(other, "*")
+        return Value(self.data * other.data,
+                     _parents=((self, other.data), (other, self.data)), _op="*")
+
+    def __pow__(self, p):  # ∂(u^p)/∂u = p u^(p−1), for a constant real exponent p
+        if isinstance(p, bool) or not isinstance(p, Real):
+            raise TypeError(f"** needs a constant real exponent, got {p!r} ({type(p).__name__})")
+        if not math.isfinite(p) or (self.data == 0 and p < 1) or (self.data < 0 and p != int(p)):
+            raise ValueError(f"u**{p} is not differentiable (or not real) at u = {self.data}")
+        return Value(self.data ** p, _parents=((self, p * self.data ** (p - 1)),), _op=f"**{p:g}")
+
+    def __neg__(self):
+        return self * -1.0
+
+    def __sub__(self, other):
+        return self + (-self._wrap(other, "-"))
+
+    def __truediv__(self, other):
+        return self * self._wrap(other, "/") ** -1
+
+    __radd__, __rmul__ = __add__, __mul__
+
+    def __rsub__(self, other):
+        return self._wrap(other, "-") - self
+
+    def __rtruediv__(self, other):
+        return self._wrap(other, "/") / self
+
+    def exp(self):  # ∂e^u/∂u = e^u
+        try:
+            e = math.exp(self.data)
+        except OverflowError:
+            raise ValueError(f"exp({self.data}) overflows float64") from None
+        return Value(e, _parents=((self, e),), _op="exp")
+
+    def log(self):  # ∂ln u/∂u = 1/u, for u > 0
+        if self.data <= 0:
+            raise ValueError(f"log needs a positive number, got {self.data}")
+        return Value(math.log(self.data), _parents=((self, 1.0 / self.data),), _op="log")
+
+    def tanh(self):  # ∂tanh u/∂u = 1 − tanh²u (eq-tanh-prime)
+        t = math.tanh(self.data)
+        return Value(t, _parents=((self, 1.0 - t * t),), _op="tanh")
+
+    def sigmoid(self):  # ∂σ(u)/∂u = σ(u)(1 − σ(u)) = σ(u)σ(−u) (eq-sigmoid-prime)
+        e = math.exp(-abs(self.data))  # the overflow-free form of fcnn_lib.sigmoid
+        s, rest = (1 / (1 + e), e / (1 + e)) if self.data >= 0 else (e / (1 + e), 1 / (1 + e))
+        return Value(s, _parents=((self, s * rest),), _op="sigmoid")  # rest = 1 − σ(u)
+
+    def relu(self):  # ∂max(u, 0)/∂u = 1 if u > 0 else 0 (0 at u = 0, as eq-relu-prime)
+        return Value(max(self.data, 0.0), _parents=((self, float(self.data > 0)),), _op="relu")
+
+    def max(self, other):  # the larger input gets local derivative 1: max routes
+        other = self._wrap(other, "max")  # (a tie routes to self: a valid subgradient)
+        first = self.data >= other.data
+        return Value(max(self.data, other.data),
+                     _parents=((self, float(first)), (other, float(not first))), _op="max")
+
+    # ---- reverse mode --------------------------------------------------------------
+    def topological_order(self):
+        """Every node self depends on, each after all of its parents; self is last."""
+        order, seen, stack = [], set(), [(self, False)]
+        while stack:  # depth-first search without recursion (deep graphs are fine)
+            node, parents_done = stack.pop()
+            if parents_done:
+                order.append(node)
+            elif id(node) not in seen:
+                seen.add(id(node))
+                stack.append((node, True))
+                stack.extend((p, False) for p, _ in node.parents if id(p) not in seen)
+        return order
+
+    def backward(self):
+        """Set ``node.grad = ∂self/∂node`` for every node of the graph (``eq-chain-multi``).
+
+        Gradients from an earlier call are reset first, so calling it twice gives the
+        same result. Returns the topological order it used.
+        """
+        order = self.topological_order()
+        for node in order:
+            node.grad = 0.0
+        self.grad = 1.0  # ∂f/∂f
+        for node in reversed(order):  # every node is finished before its parents
+            for parent, local in node.parents:
+                parent.grad += node.grad * local  # one term per path: they add
+        return order
