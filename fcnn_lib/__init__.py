@@ -19,13 +19,12 @@ from .activations import (
     softmax,
     softmax_jacobian,
     softmax_prime_diagonal,
+    softmax_vjp,
     tanh,
     tanh_prime,
 )
 from .datasets import load_digits, one_hot, train_val_test_split
 from .conv import (
-    Conv2D,
-    Flatten,
     col2im,
     conv2d_backward,
     conv2d_backward_loop,
@@ -43,8 +42,8 @@ from .gradcheck import (
     numerical_gradient,
     relative_error,
 )
-from .init import init_std, init_weights
-from .layers import Activation, Dense, Layer, WeightedLayer
+from .init import init_bias, init_params, init_std, init_weights
+from .layers import Activation, Conv2D, Dense, Flatten, Layer, WeightedLayer
 from .losses import (
     Loss,
     binary_cross_entropy,
@@ -56,6 +55,7 @@ from .losses import (
 )
 from .engine import Value
 from .network import LayerTrace, Sequential, mlp
+from .training import fit, minibatches, sgd_step, train_step
 from .shapecheck import check_proposed_gradient
 from . import backprop  # the δ recursion in one place (chapter 5): F.backprop.forward/backward
 

@@ -1,12 +1,34 @@
 """Input validation shared by every fcnn_lib module.
 
-Every check raises ``ValueError`` or ``TypeError`` with a message that names the
-shapes or values received and the ones expected. Nothing here broadcasts.
+Every check raises ``ValueError`` or ``TypeError`` with a message that names what was
+received and what was expected. Nothing here broadcasts.
+
+Scanning an array for NaN and inf reads all of it, so the network does it once, for the
+data it is given, and then runs its layers inside :func:`computed_arrays`: there
+:func:`as_float_array` still checks type and rank but skips the scan, because every
+array is one the library computed from checked data.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import math
+import numbers
+
 import numpy as np
+
+_SCAN = contextvars.ContextVar("fcnn_lib_scan_for_nan", default=True)
+
+
+@contextlib.contextmanager
+def computed_arrays():
+    """Within this block, :func:`as_float_array` does not scan for NaN or inf."""
+    token = _SCAN.set(False)
+    try:
+        yield
+    finally:
+        _SCAN.reset(token)
 
 
 def as_float_array(x, name: str = "input", *, ndim: int | None = None) -> np.ndarray:
@@ -15,7 +37,7 @@ def as_float_array(x, name: str = "input", *, ndim: int | None = None) -> np.nda
     Parameters
     ----------
     x : array_like
-        Numbers (bool, int or float). Strings and objects are refused.
+        Numbers (bool, int or float). Strings, objects and ragged lists are refused.
     name : str
         How the array is called in error messages.
     ndim : int, optional
@@ -26,9 +48,12 @@ def as_float_array(x, name: str = "input", *, ndim: int | None = None) -> np.nda
     TypeError
         If ``x`` does not hold real numbers.
     ValueError
-        If ``x`` has the wrong number of dimensions or holds NaN or inf.
+        If ``x`` is ragged, has the wrong number of dimensions or holds NaN or inf.
     """
-    arr = np.asarray(x)
+    try:
+        arr = np.asarray(x)
+    except ValueError as exc:  # a ragged nested list
+        raise ValueError(f"{name} must be a rectangular array of numbers: {exc}") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(
             f"{name} must hold real numbers, got an array of dtype {arr.dtype} "
@@ -40,7 +65,7 @@ def as_float_array(x, name: str = "input", *, ndim: int | None = None) -> np.nda
             f"{name} must have {ndim} dimension(s), got shape {arr.shape} "
             f"({arr.ndim} dimension(s))"
         )
-    if not np.all(np.isfinite(arr)):
+    if _SCAN.get() and not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ValueError(
             f"{name} (shape {arr.shape}) contains NaN or inf, first at index "
@@ -76,6 +101,15 @@ def check_same_shape(a: np.ndarray, y: np.ndarray, a_name: str, y_name: str) -> 
     )
 
 
+def check_nonempty(arr: np.ndarray, name: str) -> None:
+    """Refuse a batch with no examples (a mean over zero examples is not a number)."""
+    if arr.ndim == 0 or arr.shape[0] == 0:
+        raise ValueError(
+            f"{name} holds no examples (shape {arr.shape}); a batch needs at least one "
+            f"example (one per row)"
+        )
+
+
 def check_positive_int(value, name: str) -> int:
     """Return ``value`` as an int, refusing anything that is not a positive integer."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
@@ -83,6 +117,34 @@ def check_positive_int(value, name: str) -> int:
     if value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value}")
     return int(value)
+
+
+def check_number(value, name: str, *, positive: bool = False) -> float:
+    """Return ``value`` as a float: a finite real number, and ``> 0`` if ``positive``
+    (else ``>= 0``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    bound = "> 0" if positive else ">= 0"
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        raise ValueError(f"{name} must be a finite number {bound}, got {value}")
+    return value
+
+
+def check_pair(value, name: str, *, allow_zero: bool = False) -> tuple[int, int]:
+    """An int or an (h, w) pair of ints → (h, w); positive (or ``>= 0`` with ``allow_zero``)."""
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2:
+        raise ValueError(f"{name} must be an int or an (h, w) pair, got {value!r}")
+    for v in pair:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{name} must be an int or an (h, w) pair of ints, got {value!r}")
+    pair = (int(pair[0]), int(pair[1]))
+    if allow_zero and min(pair) < 0:
+        raise ValueError(f"{name} must be >= 0, got {pair[0]}×{pair[1]} (h×w)")
+    if not allow_zero and min(pair) <= 0:
+        raise ValueError(f"{name} must be positive, got {pair[0]}×{pair[1]} (h×w)")
+    return pair
 
 
 def check_generator(rng, who: str) -> np.random.Generator:

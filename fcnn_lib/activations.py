@@ -4,90 +4,70 @@ Every function is element-wise except softmax, which acts on each row of a batch
 All take and return float64 arrays; shapes are preserved. Each derivative takes the
 pre-activation ``z`` (not the activation), as in f'(z^{(l)}) of the δ recursion.
 Inputs as large as ±1e4 give no overflow warning, NaN or inf.
+
+This module is the one place where each derivative is written down: the activation
+layer (:class:`fcnn_lib.layers.Activation`) calls these functions.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-import functools
-
-from ._checks import as_float_array, lookup
+from ._checks import as_float_array, check_same_shape, lookup
 
 
-def _checked(kernel):
-    """Make the public function: check z (real, finite numbers), then run ``kernel``.
-
-    The kernel stays reachable as ``.unchecked``, for layers whose input the network
-    has already checked (see :class:`fcnn_lib.layers.Activation`).
-    """
-
-    @functools.wraps(kernel)
-    def public(z, *args, **kwargs):
-        return kernel(as_float_array(z, "z"), *args, **kwargs)
-
-    public.unchecked = kernel
-    return public
-
-
-@_checked
 def sigmoid(z):
     """Logistic sigmoid σ(z) = 1 / (1 + e^{-z}).
 
     Book equation ``eq-sigmoid`` (chapter 2). Shape: any → same shape.
     Computed from ``exp(-abs(z))`` so that it never overflows.
     """
+    z = as_float_array(z, "z")
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-@_checked
 def sigmoid_prime(z):
     """Derivative σ'(z) = σ(z)(1 − σ(z)).
 
     Book equation ``eq-sigmoid-prime`` (chapter 2). Shape: any → same shape.
     """
-    s = sigmoid.unchecked(z)
+    s = sigmoid(z)
     return s * (1.0 - s)
 
 
-@_checked
 def tanh(z):
     """Hyperbolic tangent (e^z − e^{-z}) / (e^z + e^{-z}).
 
     Book equation ``eq-tanh`` (chapter 2). Shape: any → same shape.
     """
-    return np.tanh(z)
+    return np.tanh(as_float_array(z, "z"))
 
 
-@_checked
 def tanh_prime(z):
     """Derivative tanh'(z) = 1 − tanh(z)².
 
     Book equation ``eq-tanh-prime`` (chapter 2). Shape: any → same shape.
     """
-    t = tanh.unchecked(z)
+    t = tanh(z)
     return 1.0 - t * t
 
 
-@_checked
 def relu(z):
     """Rectified linear unit max(0, z).
 
-    Book equation ``eq-relu`` (chapter 2). Shape: any → same shape.
+    Book equation ``eq-relu`` (chapter 2). Shape: any → same shape. Where z = −0.0
+    the result is +0.0 (``np.maximum`` returns its second argument on a tie).
     """
-    out = np.maximum(z, 0.0)  # several times faster than np.where(z > 0, z, 0.0)
-    out += 0.0  # turns any −0.0 into +0.0, so the result equals that where() bit for bit
-    return out
+    return np.maximum(as_float_array(z, "z"), 0.0)
 
 
-@_checked
 def relu_prime(z):
     """Derivative of ReLU: 1 where z > 0, else 0 (the value 0 is chosen at z = 0).
 
     Book equation ``eq-relu-prime`` (chapter 2). Shape: any → same shape.
     """
-    return (z > 0).astype(np.float64)
+    return (as_float_array(z, "z") > 0).astype(np.float64)
 
 
 def _check_slope(slope):
@@ -98,7 +78,6 @@ def _check_slope(slope):
     return float(slope)
 
 
-@_checked
 def leaky_relu(z, slope=0.01):
     """Leaky ReLU: z where z > 0, else slope·z.
 
@@ -111,33 +90,29 @@ def leaky_relu(z, slope=0.01):
     slope : float
         Slope for z ≤ 0, in [0, 1). ``slope=0`` is ReLU.
     """
-    slope = _check_slope(slope)
+    z, slope = as_float_array(z, "z"), _check_slope(slope)
     return np.where(z > 0, z, slope * z)
 
 
-@_checked
 def leaky_relu_prime(z, slope=0.01):
     """Derivative of leaky ReLU: 1 where z > 0, else slope.
 
     Book equation ``eq-leaky-relu-prime`` (chapter 2). Shape: any → same shape.
     """
-    slope = _check_slope(slope)
+    z, slope = as_float_array(z, "z"), _check_slope(slope)
     return np.where(z > 0, 1.0, slope)
 
 
-@_checked
 def identity(z):
     """The identity f(z) = z (a layer with no nonlinearity). Shape: any → same shape."""
-    return z.copy()
+    return as_float_array(z, "z").copy()
 
 
-@_checked
 def identity_prime(z):
     """Derivative of the identity: ones. Shape: any → same shape."""
-    return np.ones_like(z)
+    return np.ones_like(as_float_array(z, "z"))
 
 
-@_checked
 def softmax(z):
     """Softmax of each row: s_i = e^{z_i} / Σ_j e^{z_j}.
 
@@ -146,28 +121,42 @@ def softmax(z):
     before exponentiating (the max-shift trick), which changes nothing
     mathematically and prevents overflow.
     """
-    if z.ndim not in (1, 2):
-        raise ValueError(f"softmax expects shape (n,) or (m, n), got {z.shape}")
+    z = as_float_array(z, "z")
+    if z.ndim not in (1, 2) or z.shape[-1] == 0:
+        raise ValueError(f"softmax expects shape (n,) or (m, n) with n >= 1, got {z.shape}")
     shifted = z - z.max(axis=-1, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=-1, keepdims=True)
 
 
-@_checked
 def softmax_jacobian(z):
     """Full Jacobian of softmax, ∂s_i/∂z_j = s_i(δ_ij − s_j), i.e. diag(s) − s sᵀ.
 
     Book equation ``eq-softmax-jacobian`` (chapter 2). Shape: (n,) → (n, n), or a
     batch (m, n) → (m, n, n) with one Jacobian per example. Its diagonal,
     s_i(1 − s_i), is what :func:`softmax_prime_diagonal` returns; backpropagation
-    needs the whole matrix.
+    needs the whole matrix (see :func:`softmax_vjp`).
     """
-    s = softmax.unchecked(z)
+    s = softmax(z)
     eye = np.eye(s.shape[-1])
     return s[..., :, None] * eye - s[..., :, None] * s[..., None, :]
 
 
-@_checked
+def softmax_vjp(z, g):
+    """The gradient through softmax: g times its Jacobian, s ⊙ (g − (g · s)) row by row.
+
+    With s = softmax(z) and g = ∂J/∂s, the chain rule gives ∂J/∂z = Jᵀ g with J the
+    Jacobian diag(s) − s sᵀ of :func:`softmax_jacobian` (symmetric, so Jᵀ g = J g),
+    that is ∂J/∂z_j = s_j (g_j − Σ_k g_k s_k): one product per row instead of an
+    n × n matrix per example. Shapes: z and g both (n,) or both (m, n); the result
+    has the same shape.
+    """
+    s = softmax(z)
+    g = as_float_array(g, "gradient g")
+    check_same_shape(s, g, "z", "gradient g")
+    return s * (g - np.sum(g * s, axis=-1, keepdims=True))
+
+
 def softmax_prime_diagonal(z):
     """Only the diagonal of the softmax Jacobian, s_i(1 − s_i).
 
@@ -175,12 +164,13 @@ def softmax_prime_diagonal(z):
     not the derivative backpropagation needs (see :func:`softmax_jacobian`).
     Shape: (n,) → (n,) or (m, n) → (m, n).
     """
-    s = softmax.unchecked(z)
+    s = softmax(z)
     return s * (1.0 - s)
 
 
-#: Element-wise activations by name: name → (f, f'). Softmax is separate
-#: because its derivative is a full Jacobian, not an element-wise factor.
+#: The element-wise activations, each name mapped to the pair (f, f').
+#: Softmax is not here, because its derivative is a full Jacobian, not an
+#: element-wise factor.
 ELEMENTWISE = {
     "sigmoid": (sigmoid, sigmoid_prime),
     "tanh": (tanh, tanh_prime),
@@ -189,7 +179,7 @@ ELEMENTWISE = {
     "identity": (identity, identity_prime),
 }
 
-#: Every activation name a layer accepts.
+#: Every activation name that an activation layer accepts.
 NAMES = tuple(sorted([*ELEMENTWISE, "softmax"]))
 
 

@@ -1,4 +1,9 @@
-"""Convolution as one matrix product: im2col, col2im and the Conv2D layer (book chapter 7).
+"""The mathematics of convolution: a loop reference, one matrix product, one backward (chapter 7).
+
+The functions here compute; the layer that uses them in a network,
+:class:`fcnn_lib.layers.Conv2D`, adds only its parameters and what it caches between
+its forward and backward passes (:func:`conv2d_forward` and :func:`conv2d_backward`
+with the patch matrix kept).
 
 Shapes (NCHW, one example per leading index, as a dense batch has one example per row):
 
@@ -54,8 +59,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, check_positive_int
-from .layers import Layer, WeightedLayer
+from ._checks import as_float_array, check_pair
 
 __all__ = [
     "conv_output_shape",
@@ -66,33 +70,15 @@ __all__ = [
     "conv2d_forward_fft",
     "conv2d_forward",
     "conv2d_backward",
-    "Conv2D",
-    "Flatten",
 ]
 
 
 # ---------------------------------------------------------------------- checks
-def _pair(value, name, *, allow_zero=False):
-    """An int or an (h, w) pair of ints → (h, w); positive (or ≥ 0 with allow_zero)."""
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2:
-        raise ValueError(f"{name} must be an int or an (h, w) pair, got {value!r}")
-    for v in pair:
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"{name} must be an int or an (h, w) pair of ints, got {value!r}")
-    pair = (int(pair[0]), int(pair[1]))
-    if allow_zero and min(pair) < 0:
-        raise ValueError(f"{name} must be >= 0, got {pair[0]}×{pair[1]} (h×w)")
-    if not allow_zero and min(pair) <= 0:
-        raise ValueError(f"{name} must be positive, got {pair[0]}×{pair[1]} (h×w)")
-    return pair
-
-
 def _geometry(x_shape, kernel_size, stride, padding):
     """Check the sizes; return (kh, kw), (sh, sw), (ph, pw), (H_out, W_out)."""
-    kh, kw = _pair(kernel_size, "kernel_size")
-    sh, sw = _pair(stride, "stride")
-    ph, pw = _pair(padding, "padding", allow_zero=True)
+    kh, kw = check_pair(kernel_size, "kernel_size")
+    sh, sw = check_pair(stride, "stride")
+    ph, pw = check_pair(padding, "padding", allow_zero=True)
     if len(x_shape) != 4:
         raise ValueError(
             f"convolution input must have shape (m, C_in, H, W) (4 dimensions), got "
@@ -158,6 +144,19 @@ def _pad(x, padding):
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
 
 
+def _check_cols(cols, x_shape, kernel_size, stride, padding):
+    """``cols`` as a float64 array, refused unless it has the shape im2col gives for x_shape."""
+    (kh, kw), _, _, (Ho, Wo) = _geometry(x_shape, kernel_size, stride, padding)
+    cols = as_float_array(cols, "patch matrix cols")
+    want = (x_shape[0] * Ho * Wo, x_shape[1] * kh * kw)
+    if cols.shape != want:
+        raise ValueError(
+            f"patch matrix cols must have shape (m·H_out·W_out, C_in·kh·kw) = {want} for "
+            f"input {tuple(x_shape)} and kernel {kh}×{kw}, got {cols.shape}"
+        )
+    return cols
+
+
 # ---------------------------------------------------------------------- im2col / col2im
 def im2col(x, kernel_size, stride=1, padding=0):
     """The patch matrix of ``x``: one row per output position, one column per weight.
@@ -218,13 +217,7 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0):
     x_shape = tuple(int(s) for s in x_shape)
     (kh, kw), (sh, sw), (ph, pw), (Ho, Wo) = _geometry(x_shape, kernel_size, stride, padding)
     m, C, H, W = x_shape
-    cols = as_float_array(cols, "patch matrix cols")
-    want = (m * Ho * Wo, C * kh * kw)
-    if cols.shape != want:
-        raise ValueError(
-            f"patch matrix must have shape (m·H_out·W_out, C_in·kh·kw) = {want} for input "
-            f"{x_shape} and kernel {kh}×{kw}, got {cols.shape}"
-        )
+    cols = _check_cols(cols, x_shape, kernel_size, stride, padding)
     # (m, C, kh, kw, Ho, Wo), made contiguous once so that each slice-add below reads
     # memory in order (about twice as fast as adding from the strided view).
     patches = np.ascontiguousarray(cols.reshape(m, Ho, Wo, C, kh, kw).transpose(0, 3, 4, 5, 1, 2))
@@ -336,24 +329,33 @@ def conv2d_forward_fft(x, W, b, stride=1, padding=0):
     return valid[:, :, ::sh, ::sw][:, :, :Ho, :Wo] + b[:, None, None]
 
 
-def conv2d_forward(x, W, b, stride=1, padding=0):
+def conv2d_forward(x, W, b, stride=1, padding=0, *, cols=None):
     """Convolution as ONE matrix product (book equation ``eq-im2col``).
 
     ``cols = im2col(x, …)`` of shape (m·H_out·W_out, C_in·kh·kw), then
     ``cols @ W.reshape(C_out, -1).T + b``, reshaped to (m, C_out, H_out, W_out).
 
-    Parameters and result as in :func:`conv2d_forward_loop`.
+    Parameters
+    ----------
+    x, W, b, stride, padding
+        As in :func:`conv2d_forward_loop`.
+    cols : array, optional
+        ``im2col(x, …)`` if already computed (the convolution layer keeps it for its
+        backward pass).
+
+    Returns
+    -------
+    array of shape (m, C_out, H_out, W_out)
     """
     x, W, b = _check_conv_args(x, W, b)
-    return _forward_cols(x, W, b, stride, padding)[0]
-
-
-def _forward_cols(x, W, b, stride, padding):
     m, C_out = x.shape[0], W.shape[0]
     Ho, Wo = conv_output_shape(x.shape, W.shape[2:], stride, padding)
-    cols = im2col(x, W.shape[2:], stride, padding)
+    if cols is None:
+        cols = im2col(x, W.shape[2:], stride, padding)
+    else:
+        cols = _check_cols(cols, x.shape, W.shape[2:], stride, padding)
     Z = cols @ W.reshape(C_out, -1).T + b
-    return Z.reshape(m, Ho, Wo, C_out).transpose(0, 3, 1, 2), cols
+    return Z.reshape(m, Ho, Wo, C_out).transpose(0, 3, 1, 2)
 
 
 def _check_grad(grad_out, shape):
@@ -366,11 +368,12 @@ def _check_grad(grad_out, shape):
     return G
 
 
-def conv2d_backward(x, W, grad_out, stride=1, padding=0, *, cols=None):
+def conv2d_backward(x, W, grad_out, stride=1, padding=0, *, cols=None, input_grad=True):
     """Gradients of the convolution by matrix products (book equation ``eq-conv-backward``).
 
     With G = ∂J/∂Z reshaped to (m·H_out·W_out, C_out) and W_mat = W.reshape(C_out, −1):
     dW = (Gᵀ cols).reshape(W.shape), db = Σ_rows G, dx = col2im(G W_mat, …).
+    The convolution layer's backward pass is this function.
 
     Parameters
     ----------
@@ -378,6 +381,9 @@ def conv2d_backward(x, W, grad_out, stride=1, padding=0, *, cols=None):
         As in :func:`conv2d_backward_loop`.
     cols : array, optional
         ``im2col(x, …)`` if already computed in the forward pass.
+    input_grad : bool
+        If False, dx is not computed (None is returned in its place): it skips the
+        product G W_mat and ``col2im``, which a network's first layer never needs.
 
     Returns
     -------
@@ -389,135 +395,22 @@ def conv2d_backward(x, W, grad_out, stride=1, padding=0, *, cols=None):
     G = _check_grad(grad_out, (x.shape[0], C_out, Ho, Wo))
     if cols is None:
         cols = im2col(x, W.shape[2:], stride, padding)
+    else:
+        cols = _check_cols(cols, x.shape, W.shape[2:], stride, padding)
     G = G.transpose(0, 2, 3, 1).reshape(-1, C_out)  # (m·H_out·W_out, C_out)
     dW = (G.T @ cols).reshape(W.shape)
     db = G.sum(axis=0)
+    if not input_grad:
+        return None, dW, db
     dx = col2im(G @ W.reshape(C_out, -1), x.shape, W.shape[2:], stride, padding)
     return dx, dW, db
 
 
-# ---------------------------------------------------------------------- layers
-class Conv2D(WeightedLayer):
-    """2-D convolution layer (cross-correlation), computed as one matrix product.
+def __getattr__(name):
+    # The convolution layer and Flatten live with the other layers in fcnn_lib.layers;
+    # ``from fcnn_lib.conv import Conv2D, Flatten`` keeps working.
+    if name in ("Conv2D", "Flatten"):
+        from . import layers
 
-    Input x: (m, C_in, H, W); output Z: (m, C_out, H_out, W_out) with
-    H_out = (H + 2·pad_h − kh) // stride_h + 1 (and likewise W_out). Parameters
-    ``W`` of shape (C_out, C_in, kh, kw) and ``b`` of shape (C_out,); weight decay
-    applies to ``W`` only. Forward is :func:`conv2d_forward` (``eq-im2col``); backward
-    stores dW and db and returns dx as in :func:`conv2d_backward`
-    (``eq-conv-backward``).
-
-    Parameters
-    ----------
-    c_in, c_out : int
-        Input and output channels.
-    kernel_size : int or (kh, kw)
-    stride : int or (h, w)
-        Default 1.
-    padding : int or (h, w)
-        Zeros added on each side; default 0.
-    init : {"normal", "xavier", "he", "zeros"}
-        Initialisation scheme (default ``"he"``), with fan_in = C_in·kh·kw and
-        fan_out = C_out·kh·kw.
-    rng : numpy.random.Generator, optional
-        Required for the random schemes.
-    scale : float
-        Standard deviation of the ``"normal"`` scheme (default 0.01).
-    """
-
-    def __init__(self, c_in, c_out, kernel_size, *, stride=1, padding=0, init="he", rng=None,
-                 scale=0.01):
-        super().__init__()
-        self.c_in = check_positive_int(c_in, "c_in (input channels)")
-        self.c_out = check_positive_int(c_out, "c_out (output channels)")
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = _pair(stride, "stride")
-        self.padding = _pair(padding, "padding", allow_zero=True)
-        self._x_shape = None
-        self._cols = None
-        self.initialize(init, rng, scale=scale)
-
-    def __repr__(self):
-        def show(pair):
-            return str(pair[0]) if pair[0] == pair[1] else str(pair)
-
-        return (
-            f"Conv2D({self.c_in}, {self.c_out}, kernel_size={show(self.kernel_size)}, "
-            f"stride={show(self.stride)}, padding={show(self.padding)})"
-        )
-
-    @property
-    def weight_shape(self):
-        """(C_out, C_in, kh, kw)."""
-        return (self.c_out, self.c_in, *self.kernel_size)
-
-    def output_shape(self, x_shape):
-        """Output shape (m, C_out, H_out, W_out) for an input of shape (m, C_in, H, W)."""
-        Ho, Wo = conv_output_shape(x_shape, self.kernel_size, self.stride, self.padding)
-        return (x_shape[0], self.c_out, Ho, Wo)
-
-    @property
-    def fan_in(self):
-        """The number of inputs of one output unit, C_in·kh·kw."""
-        return self.c_in * self.kernel_size[0] * self.kernel_size[1]
-
-    @property
-    def fan_out(self):
-        """The number of outputs one input feeds, C_out·kh·kw."""
-        return self.c_out * self.kernel_size[0] * self.kernel_size[1]
-
-    def _forward(self, x):
-        """Z = conv(x, W) + b for x of shape (m, C_in, H, W); returns (m, C_out, H_out, W_out)."""
-        if x.ndim != 4 or x.shape[1] != self.c_in:
-            raise ValueError(
-                f"{self!r} expects input of shape (m, {self.c_in}, H, W) (C_in = "
-                f"{self.c_in} channels), got {x.shape}"
-            )
-        self._out, self._cols = _forward_cols(x, self.W, self.b, self.stride, self.padding)
-        self._x_shape = x.shape
-        return self._out
-
-    def _backward_params(self, g):
-        """Store dW = (Gᵀ cols).reshape(W.shape), db = Σ_rows G; return G as rows."""
-        G = g.transpose(0, 2, 3, 1).reshape(-1, self.c_out)  # (m·H_out·W_out, C_out)
-        self.grads = {"W": (G.T @ self._cols).reshape(self.W.shape), "b": G.sum(axis=0)}
-        return G
-
-    def _backward(self, g):
-        """Store dW = (Gᵀ cols).reshape(W.shape), db = Σ_rows G; return dx = col2im(G W_mat).
-
-        As the first layer of a network in training only ``_backward_params`` runs,
-        which skips G W_mat and col2im.
-        """
-        G = self._backward_params(g)
-        W_mat = self.W.reshape(self.c_out, -1)
-        return col2im(G @ W_mat, self._x_shape, self.kernel_size, self.stride, self.padding)
-
-
-class Flatten(Layer):
-    """Reshape (m, C, H, W) (or any (m, …)) to (m, C·H·W), one example per row.
-
-    Sits between convolution layers and a :class:`~fcnn_lib.layers.Dense` layer. Its
-    backward reshapes the gradient back to the input's shape; it has no parameters.
-    The order of the flattened entries is C-order: entry c·H·W + r·W + s is x[:, c, r, s].
-    """
-
-    def __init__(self):
-        super().__init__()
-        self._shape = None
-
-    def __repr__(self):
-        return "Flatten()"
-
-    def _forward(self, x):
-        """(m, d₁, d₂, …) → (m, d₁·d₂·…)."""
-        if x.ndim < 2:
-            raise ValueError(f"{self!r} expects input of shape (m, ...) with at least 2 "
-                             f"dimensions, got {x.shape}")
-        self._shape = x.shape
-        self._out = x.reshape(x.shape[0], -1)
-        return self._out
-
-    def _backward(self, g):
-        """The gradient reshaped to the input's shape."""
-        return g.reshape(self._shape)
+        return getattr(layers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

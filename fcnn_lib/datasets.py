@@ -119,6 +119,8 @@ def train_val_test_split(X, y, fractions, rng):
             f"X and y must hold the same number of examples; X has shape {X.shape}, "
             f"y has shape {y.shape}"
         )
+    if y.shape[0] == 0:
+        raise ValueError(f"cannot split a data set with no examples (X has shape {X.shape})")
     fr = np.asarray(fractions, dtype=np.float64)
     if fr.shape != (3,):
         raise ValueError(f"fractions must be three numbers (train, val, test), got {fractions!r}")

@@ -9,16 +9,18 @@ is right; around 1e-2 or above it is wrong.
 
 from __future__ import annotations
 
+import numbers
 from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_float_array
+from ._checks import as_float_array, check_number
 
 
-#: Central-difference stencils: order → [(offset in steps h, weight)]; the estimate is
-#: Σ weight·f(x + offset·h) / h. Order 2 is (f(x+h) − f(x−h)) / 2h; order 4 is
-#: (−f(x+2h) + 8f(x+h) − 8f(x−h) + f(x−2h)) / 12h, whose truncation error is O(h⁴).
+#: The central-difference stencils. Each order maps to a list of pairs (offset in
+#: steps h, weight), and the estimate is Σ weight·f(x + offset·h) / h. Order 2 is
+#: (f(x+h) − f(x−h)) / 2h; order 4 is (−f(x+2h) + 8f(x+h) − 8f(x−h) + f(x−2h)) / 12h,
+#: whose truncation error is O(h⁴).
 STENCILS = {
     2: [(1, 0.5), (-1, -0.5)],
     4: [(2, -1 / 12), (1, 8 / 12), (-1, -8 / 12), (-2, 1 / 12)],
@@ -36,7 +38,7 @@ def numerical_gradient(f, x, h=1e-5, order=2):
         Perturbed in place, one entry at a time, and restored exactly; so ``f`` may
         read ``x`` through a closure (this is how network parameters are checked).
     h : float
-        Step size.
+        Step size, finite and > 0.
     order : {2, 4}
         2 is the book's two-point formula; 4 uses four points and allows a larger
         h, which keeps round-off small where gradients are tiny (deep sigmoid stacks).
@@ -45,12 +47,15 @@ def numerical_gradient(f, x, h=1e-5, order=2):
     -------
     array of the shape of ``x``
     """
+    if not callable(f):
+        raise TypeError(f"f must be a function f(x) returning a number, got {type(f).__name__}")
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise TypeError(
             f"numerical_gradient perturbs x in place, so x must be a float64 numpy "
             f"array; got {type(x).__name__} {getattr(x, 'dtype', '')}"
         )
-    if order not in STENCILS:
+    h = check_number(h, "step size h", positive=True)
+    if isinstance(order, bool) or order not in STENCILS:
         raise ValueError(f"order must be one of {sorted(STENCILS)}, got {order!r}")
     grad = np.zeros_like(x)
     flat, gflat = x.reshape(-1), grad.reshape(-1)
@@ -61,10 +66,26 @@ def numerical_gradient(f, x, h=1e-5, order=2):
         total = 0.0
         for k, weight in STENCILS[order]:
             flat[i] = old + k * h
-            total += weight * float(f(x))
-        flat[i] = old
+            try:
+                total += weight * _number(f(x))
+            finally:
+                flat[i] = old
         gflat[i] = total / h
     return grad
+
+
+def _number(value):
+    """The value f returned, as a float: a finite real number (or an array of one)."""
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.reshape(()).item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"f must return one real number (e.g. a loss's .value), got "
+            f"{type(value).__name__}{getattr(value, 'shape', '')}"
+        )
+    if not np.isfinite(value):
+        raise ValueError(f"f returned {value} at a perturbed point; it must be finite")
+    return float(value)
 
 
 def relative_error(a, b):
@@ -87,8 +108,8 @@ class GradCheck(NamedTuple):
     rel_error: float
 
     def passed(self, tol=1e-7):
-        """True if the relative error is below ``tol``."""
-        return self.rel_error < tol
+        """True if the relative error is below ``tol`` (finite and > 0)."""
+        return self.rel_error < check_number(tol, "tolerance tol", positive=True)
 
 
 def check_gradient(f, grad, x, h=1e-5):
@@ -102,13 +123,17 @@ def check_gradient(f, grad, x, h=1e-5):
         The analytic gradient: an array of the shape of ``x``, or ``grad(x)``
         returning one.
     x : float64 array
-        Point at which to check.
+        Point at which to check (perturbed in place and restored).
+    h : float
+        Step size, finite and > 0.
 
     Returns
     -------
     GradCheck
     """
-    analytic = np.asarray(grad(x) if callable(grad) else grad, dtype=np.float64)
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"x must be a float64 numpy array (it is perturbed in place), got {type(x).__name__}")
+    analytic = as_float_array(grad(x) if callable(grad) else grad, "analytic gradient")
     if analytic.shape != x.shape:
         raise ValueError(f"analytic gradient has shape {analytic.shape} but x has shape {x.shape}")
     numeric = numerical_gradient(f, x, h)
@@ -127,6 +152,9 @@ def check_network(net, X, Y, weight_decay=0.0, h=1e-5, order=2):
     dict
         Parameter name (``W1``, ``b1``, …) → :class:`GradCheck`.
     """
+    for method in ("gradients", "params", "loss"):
+        if not callable(getattr(net, method, None)):
+            raise TypeError(f"check_network needs a fcnn_lib network (Sequential), got {type(net).__name__}")
     _, grads = net.gradients(X, Y, weight_decay)
     analytic = {k: v.copy() for k, v in grads.items()}
     results = {}
@@ -138,4 +166,8 @@ def check_network(net, X, Y, weight_decay=0.0, h=1e-5, order=2):
 
 def max_rel_error(results):
     """The largest relative error in a dict returned by :func:`check_network`."""
+    if not isinstance(results, dict) or not all(isinstance(r, GradCheck) for r in results.values()):
+        raise TypeError(f"max_rel_error expects the dict that check_network returns, got {type(results).__name__}")
+    if not results:
+        raise ValueError("max_rel_error got no results: the network has no parameters to check")
     return max(r.rel_error for r in results.values())

@@ -1,87 +1,88 @@
-"""Layers with ``forward`` and ``backward``: the layer-wise view of backpropagation.
+"""Layers: the layer-wise view of backpropagation, and the contract every layer meets.
 
 A network is a chain of layers. ``forward(x)`` maps the layer's input to its output
-and remembers what ``backward`` needs. ``backward(grad_out)`` takes ∂J/∂(output)
-(the sources' *out_diff*), stores the gradients of the layer's own parameters in
-``grads`` and returns ∂J/∂(input) (*in_diff*). A batch holds one example per row.
+and keeps what ``backward`` needs. ``backward(grad_out)`` takes ∂J/∂(output) (the
+sources' *out_diff*), stores the gradients of the layer's own parameters in ``grads``
+and returns ∂J/∂(input) (*in_diff*). A batch holds one example per row (or per
+leading index, for images). :class:`Layer` states the contract in full; a new layer
+that meets it trains in :class:`~fcnn_lib.network.Sequential` like the built-in ones.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
-from ._checks import as_float_array, check_positive_int, lookup
-from .activations import ELEMENTWISE, NAMES, softmax
-from .init import init_bias, init_weights
+from ._checks import as_float_array, check_pair, check_positive_int, lookup
+from .activations import ELEMENTWISE, NAMES, softmax, softmax_vjp
+from .conv import conv2d_backward, conv2d_forward, conv_output_shape, im2col
+from .init import init_params
 
 
 class Layer:
-    """Base class. Subclasses set ``params`` and ``grads`` (dicts of arrays).
+    """The layer contract: what :class:`~fcnn_lib.network.Sequential` relies on, and
+    nothing more. Subclass it, call ``super().__init__()``, and define two methods.
 
-    The public :meth:`forward` and :meth:`backward` check their argument (real,
-    finite numbers of the right shape) and call the subclass's ``_forward`` and
-    ``_backward``, which receive checked float64 arrays. :class:`~fcnn_lib.network.Sequential`
-    checks the network's input once and then calls ``_forward`` and ``_backward``
-    directly, so arrays the network computed itself are not scanned again.
+    ``forward(x)``
+        Return the layer's output for the input ``x`` (a float64 array, one example
+        per row), and keep whatever ``backward`` will need, e.g. ``x`` itself.
+    ``backward(grad_out, input_grad=True)``
+        ``grad_out`` is ∂J/∂(output), of the shape of the last output. Store
+        ∂J/∂θ in ``grads[name]`` for every parameter θ = ``params[name]``, and
+        return ∂J/∂(input), of the shape of the last input. With
+        ``input_grad=False`` the caller will not use ∂J/∂(input): the layer may skip
+        computing it and return None (the network asks this of its first layer while
+        training, where ∂J/∂X is never used).
 
-    ``decay`` names the parameters that L2 weight decay applies to (weights, never
-    biases).
+    Attributes
+    ----------
+    params : dict
+        Parameter name → array, e.g. ``{"W": ..., "b": ...}``; empty for a layer
+        without parameters. These are the live arrays: the network's update replaces
+        them, and gradient checks perturb them in place.
+    grads : dict
+        Parameter name → ∂J/∂θ from the last ``backward``, of the parameter's shape.
+    decay : tuple of str
+        The parameters that L2 weight decay applies to (weights, never biases);
+        empty by default.
+
+    A layer with parameters may also define ``initialize(scheme, rng, *, scale)`` and
+    ``set_params(*arrays)``, which :meth:`Sequential.initialize
+    <fcnn_lib.network.Sequential.initialize>` and :meth:`Sequential.set_params
+    <fcnn_lib.network.Sequential.set_params>` call (:class:`WeightedLayer` provides both).
     """
 
-    params: dict
-    grads: dict
     decay: tuple = ()
 
     def __init__(self):
         self.params = {}
         self.grads = {}
-        self._out = None
 
     def forward(self, x):
-        """Check ``x`` (real, finite numbers) and return the layer's output."""
-        return self._forward(as_float_array(x, f"input to {self!r}"))
+        """Return the output for input ``x`` and keep what ``backward`` needs."""
+        raise NotImplementedError(f"{type(self).__name__} must define forward(x)")
 
-    def backward(self, grad_out):
-        """Check ∂J/∂(output), store the parameter gradients, return ∂J/∂(input)."""
-        return self._backward(self._check_grad_out(grad_out))
+    def backward(self, grad_out, input_grad=True):
+        """Store ∂J/∂θ in ``grads``; return ∂J/∂(input) (or None if not ``input_grad``)."""
+        raise NotImplementedError(f"{type(self).__name__} must define backward(grad_out, input_grad=True)")
 
-    def backward_params(self, grad_out):
-        """Store the parameter gradients only, for a layer whose ∂J/∂(input) nobody needs.
-
-        Used for the first layer during training (``Sequential.backward(...,
-        input_grad=False)``); returns None.
-        """
-        self._backward_params(self._check_grad_out(grad_out))
-
-    def _forward(self, x):  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def _backward(self, g):  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def _backward_params(self, g):
-        # Default: the full backward, its input gradient dropped. Layers with
-        # parameters override it to skip the input gradient.
-        self._backward(g)
-
-    def _check_grad_out(self, grad_out, *, scan=True):
-        """Check a gradient against the last output's shape (and, if ``scan``, that it
-        holds finite real numbers); returns it as a float64 array."""
-        if scan:
-            grad_out = as_float_array(grad_out, f"gradient into {self!r}")
-        if self._out is None:
+    def _check_grad_out(self, grad_out, out_shape):
+        """``grad_out`` as a float64 array of the last output's shape ``out_shape``
+        (None if there was no forward pass yet)."""
+        if out_shape is None:
             raise RuntimeError(f"{self!r}: call forward before backward")
-        if grad_out.shape != self._out.shape:
+        grad_out = as_float_array(grad_out, f"gradient into {self!r}")
+        if grad_out.shape != tuple(out_shape):
             raise ValueError(
                 f"{self!r}: gradient has shape {grad_out.shape} but the layer's "
-                f"output had shape {self._out.shape}"
+                f"output had shape {tuple(out_shape)}"
             )
         return grad_out
 
 
 class WeightedLayer(Layer):
-    """A layer with weights ``W`` and biases ``b`` (:class:`Dense`, and the
-    convolution layer of :mod:`fcnn_lib.conv`).
+    """A layer with weights ``W`` and biases ``b`` (:class:`Dense` and :class:`Conv2D`).
 
     Subclasses define ``weight_shape`` (W's shape; its first entry is the number of
     biases), ``fan_in`` and ``fan_out`` (inputs and outputs per unit, for the
@@ -92,23 +93,19 @@ class WeightedLayer(Layer):
 
     @property
     def W(self):
-        """Weights, of shape ``weight_shape``."""
+        """The weights, of shape ``weight_shape``."""
         return self.params["W"]
 
     @property
     def b(self):
-        """Biases, shape (weight_shape[0],)."""
+        """The biases, of shape (weight_shape[0],)."""
         return self.params["b"]
 
-    def initialize(self, init, rng, *, scale=0.01):
-        """(Re)draw W and b with scheme ``init`` (:mod:`fcnn_lib.init`); ``"zeros"`` sets
-        both to zero and needs no rng."""
-        shape = self.weight_shape
-        if init == "zeros":
-            W, b = np.zeros(shape), np.zeros(shape[0])
-        else:
-            W = init_weights(init, shape, rng, fan_in=self.fan_in, fan_out=self.fan_out, scale=scale)
-            b = init_bias(init, shape[0], rng, scale=scale)
+    def initialize(self, init, rng=None, *, scale=0.01):
+        """(Re)draw W and b with scheme ``init`` (see :mod:`fcnn_lib.init`; ``"zeros"``
+        needs no rng)."""
+        W, b = init_params(init, self.weight_shape, rng, fan_in=self.fan_in,
+                           fan_out=self.fan_out, scale=scale)
         self.params = {"W": W, "b": b}
         self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
 
@@ -154,7 +151,7 @@ class Dense(WeightedLayer):
         super().__init__()
         self.n_in = check_positive_int(n_in, "n_in (layer input size)")
         self.n_out = check_positive_int(n_out, "n_out (layer output size)")
-        self._x = None
+        self._x = None  # the last input, for dW = Gᵀ X
         self.initialize(init, rng, scale=scale)
 
     def __repr__(self):
@@ -175,35 +172,126 @@ class Dense(WeightedLayer):
         """The number of units one input feeds, n_out."""
         return self.n_out
 
-    def _forward(self, x):
+    def forward(self, x):
         """Z = X Wᵀ + b for X of shape (m, n_in); returns (m, n_out)."""
+        x = as_float_array(x, f"input to {self!r}")
         if x.ndim != 2 or x.shape[1] != self.n_in:
             raise ValueError(
                 f"{self!r} expects input of shape (m, {self.n_in}) (one example per "
                 f"row), got {x.shape}"
             )
         self._x = x
-        out = x @ self.W.T
-        out += self.b  # in place: the same sum as X Wᵀ + b without a second (m, n_out) array
-        self._out = out
-        return out
+        return x @ self.W.T + self.b
 
-    def _backward(self, g):
-        """Store dW = Gᵀ X, db = Σ_rows G; return dX = G W (shapes as in the class doc)."""
-        self._backward_params(g)
-        return g @ self.W
+    def backward(self, grad_out, input_grad=True):
+        """Store dW = Gᵀ X and db = Σ_rows G; return dX = G W (shapes as in the class doc)."""
+        out_shape = None if self._x is None else (self._x.shape[0], self.n_out)
+        G = self._check_grad_out(grad_out, out_shape)
+        self.grads = {"W": G.T @ self._x, "b": G.sum(axis=0)}
+        return G @ self.W if input_grad else None
 
-    def _backward_params(self, g):
-        self.grads = {"W": g.T @ self._x, "b": g.sum(axis=0)}
+
+class Conv2D(WeightedLayer):
+    """2-D convolution layer (cross-correlation), computed as one matrix product.
+
+    Input x: (m, C_in, H, W); output Z: (m, C_out, H_out, W_out) with
+    H_out = (H + 2·pad_h − kh) // stride_h + 1 (and likewise W_out). Parameters
+    ``W`` of shape (C_out, C_in, kh, kw) and ``b`` of shape (C_out,); weight decay
+    applies to ``W`` only. Forward is :func:`~fcnn_lib.conv.conv2d_forward`
+    (``eq-im2col``) and backward :func:`~fcnn_lib.conv.conv2d_backward`
+    (``eq-conv-backward``), both given the patch matrix ``im2col(x)`` that the
+    layer keeps from its forward pass.
+
+    Parameters
+    ----------
+    c_in, c_out : int
+        Input and output channels.
+    kernel_size : int or (kh, kw)
+    stride : int or (h, w)
+        Default 1.
+    padding : int or (h, w)
+        Zeros added on each side; default 0.
+    init : {"normal", "xavier", "he", "zeros"}
+        Initialisation scheme (default ``"he"``), with fan_in = C_in·kh·kw and
+        fan_out = C_out·kh·kw.
+    rng : numpy.random.Generator, optional
+        Required for the random schemes.
+    scale : float
+        Standard deviation of the ``"normal"`` scheme (default 0.01).
+    """
+
+    def __init__(self, c_in, c_out, kernel_size, *, stride=1, padding=0, init="he", rng=None,
+                 scale=0.01):
+        super().__init__()
+        self.c_in = check_positive_int(c_in, "c_in (input channels)")
+        self.c_out = check_positive_int(c_out, "c_out (output channels)")
+        self.kernel_size = check_pair(kernel_size, "kernel_size")
+        self.stride = check_pair(stride, "stride")
+        self.padding = check_pair(padding, "padding", allow_zero=True)
+        self._x = None     # the last input
+        self._cols = None  # its patch matrix im2col(x), for dW = Gᵀ cols
+        self.initialize(init, rng, scale=scale)
+
+    def __repr__(self):
+        def show(pair):
+            return str(pair[0]) if pair[0] == pair[1] else str(pair)
+
+        return (
+            f"Conv2D({self.c_in}, {self.c_out}, kernel_size={show(self.kernel_size)}, "
+            f"stride={show(self.stride)}, padding={show(self.padding)})"
+        )
+
+    @property
+    def weight_shape(self):
+        """(C_out, C_in, kh, kw)."""
+        return (self.c_out, self.c_in, *self.kernel_size)
+
+    def output_shape(self, x_shape):
+        """Output shape (m, C_out, H_out, W_out) for an input of shape (m, C_in, H, W)."""
+        Ho, Wo = conv_output_shape(x_shape, self.kernel_size, self.stride, self.padding)
+        return (x_shape[0], self.c_out, Ho, Wo)
+
+    @property
+    def fan_in(self):
+        """The number of inputs of one output unit, C_in·kh·kw."""
+        return self.c_in * self.kernel_size[0] * self.kernel_size[1]
+
+    @property
+    def fan_out(self):
+        """The number of outputs one input feeds, C_out·kh·kw."""
+        return self.c_out * self.kernel_size[0] * self.kernel_size[1]
+
+    def forward(self, x):
+        """Z = conv(x, W) + b for x of shape (m, C_in, H, W); returns (m, C_out, H_out, W_out)."""
+        x = as_float_array(x, f"input to {self!r}")
+        if x.ndim != 4 or x.shape[1] != self.c_in:
+            raise ValueError(
+                f"{self!r} expects input of shape (m, {self.c_in}, H, W) (C_in = "
+                f"{self.c_in} channels), got {x.shape}"
+            )
+        self._x = x
+        self._cols = im2col(x, self.kernel_size, self.stride, self.padding)
+        return conv2d_forward(x, self.W, self.b, self.stride, self.padding, cols=self._cols)
+
+    def backward(self, grad_out, input_grad=True):
+        """Store dW and db; return dx (None if not ``input_grad``), by
+        :func:`~fcnn_lib.conv.conv2d_backward`."""
+        out_shape = None if self._x is None else self.output_shape(self._x.shape)
+        G = self._check_grad_out(grad_out, out_shape)
+        dx, dW, db = conv2d_backward(self._x, self.W, G, self.stride, self.padding,
+                                     cols=self._cols, input_grad=input_grad)
+        self.grads = {"W": dW, "b": db}
+        return dx
 
 
 class Activation(Layer):
     """A nonlinearity applied to the output of the layer before it: A = f(Z).
 
     Element-wise activations (sigmoid, tanh, relu, leaky_relu, identity) backpropagate
-    with dZ = dA ⊙ f'(Z) (the ⊙ f'(z) factor of ``eq-bp2``). Softmax acts on each row
-    and backpropagates through its full Jacobian diag(s) − s sᵀ (``eq-softmax-jacobian``),
-    computed row by row as dZ = s ⊙ (dA − (dA·s)).
+    with dZ = dA ⊙ f'(Z) (the ⊙ f'(z) factor of ``eq-bp2``), f' being the derivative
+    defined in :mod:`fcnn_lib.activations`. Softmax acts on each row and
+    backpropagates through its full Jacobian diag(s) − s sᵀ
+    (``eq-softmax-jacobian``), by :func:`~fcnn_lib.activations.softmax_vjp`.
 
     Parameters
     ----------
@@ -218,41 +306,62 @@ class Activation(Layer):
         lookup(name, dict.fromkeys(NAMES), "activation")
         self.name = name
         self.slope = slope
-        self._z = None
-        if name == "leaky_relu":
-            f, fp = (fn.unchecked for fn in ELEMENTWISE[name])
-            self._f = lambda z: f(z, slope)
-            self._fp = lambda z: fp(z, slope)
-            self._f(np.zeros(1))  # validate the slope now
-        elif name != "softmax":
-            # The unchecked kernels: _forward receives arrays that are already checked.
-            self._f, self._fp = (fn.unchecked for fn in ELEMENTWISE[name])
+        self._z = None  # the last input, at which f' is evaluated
+        if name == "softmax":
+            self.f = softmax
+        else:
+            self.f, self.f_prime = ELEMENTWISE[name]
+            if name == "leaky_relu":
+                self.f, self.f_prime = partial(self.f, slope=slope), partial(self.f_prime, slope=slope)
+                self.f(np.zeros(1))  # refuses a bad slope now, not at the first forward pass
 
     def __repr__(self):
         return f"Activation({self.name!r})"
 
-    def _forward(self, z):
+    def forward(self, z):
         """A = f(Z), same shape as Z ((m, n) for softmax)."""
+        z = as_float_array(z, f"input to {self!r}")
         if self.name == "softmax" and z.ndim != 2:
             raise ValueError(f"{self!r} expects shape (m, n), got {z.shape}")
         self._z = z
-        self._out = softmax.unchecked(z) if self.name == "softmax" else self._f(z)
-        return self._out
+        return self.f(z)
 
-    def _backward(self, g):
+    def backward(self, grad_out, input_grad=True):
         """dZ = dA ⊙ f'(Z); for softmax dZ = s ⊙ (dA − Σ_k dA_k s_k) row by row."""
+        G = self._check_grad_out(grad_out, None if self._z is None else self._z.shape)
+        if not input_grad:  # no parameters: nothing else to compute
+            return None
         if self.name == "softmax":
-            s = self._out
-            return s * (g - np.sum(g * s, axis=1, keepdims=True))
-        # Shortcuts with the same numbers, bit for bit, as g * f'(Z): σ' = σ(1 − σ) and
-        # tanh' = 1 − tanh² from the stored output instead of recomputing f(Z), and
-        # ReLU' as the boolean Z > 0 (multiplying by True/False is multiplying by 1.0/0.0).
-        if self.name == "sigmoid":
-            s = self._out
-            return g * (s * (1.0 - s))
-        if self.name == "tanh":
-            t = self._out
-            return g * (1.0 - t * t)
-        if self.name == "relu":
-            return g * (self._z > 0)
-        return g * self._fp(self._z)
+            return softmax_vjp(self._z, G)
+        return G * self.f_prime(self._z)
+
+
+class Flatten(Layer):
+    """Reshape (m, C, H, W) (or any (m, …)) to (m, C·H·W), one example per row.
+
+    Sits between convolution layers and a :class:`Dense` layer. Its backward
+    reshapes the gradient back to the input's shape; it has no parameters.
+    The order of the flattened entries is C-order: entry c·H·W + r·W + s is x[:, c, r, s].
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._shape = None  # the last input's shape
+
+    def __repr__(self):
+        return "Flatten()"
+
+    def forward(self, x):
+        """(m, d₁, d₂, …) → (m, d₁·d₂·…)."""
+        x = as_float_array(x, f"input to {self!r}")
+        if x.ndim < 2:
+            raise ValueError(f"{self!r} expects input of shape (m, ...) with at least 2 "
+                             f"dimensions, got {x.shape}")
+        self._shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, grad_out, input_grad=True):
+        """The gradient reshaped to the input's shape."""
+        out_shape = None if self._shape is None else (self._shape[0], int(np.prod(self._shape[1:])))
+        G = self._check_grad_out(grad_out, out_shape)
+        return G.reshape(self._shape) if input_grad else None

@@ -4,6 +4,12 @@ Conventions: a batch holds one example per row; predictions and labels have the 
 shape (m, n_out) exactly (no broadcasting); every loss is a mean over the m examples,
 so its gradient carries a factor 1/m. Each function returns a :class:`Loss` pair
 ``(value, grad)`` where ``grad`` has the shape of the prediction argument.
+
+Refused (ValueError or TypeError, naming what was received): a batch with no
+examples; NaN or inf; shapes that differ; for the binary cross-entropies, labels
+outside [0, 1]; for the categorical ones, label rows that are not probability
+distributions (one-hot or soft labels: entries in [0, 1] summing to 1), including
+integer class labels of shape (m,) (use :func:`fcnn_lib.datasets.one_hot`).
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_float_array, check_same_shape, lookup
+from ._checks import as_float_array, check_nonempty, check_same_shape, lookup
 from .activations import sigmoid, softmax
 
 #: Probabilities are clipped to [EPS, 1 − EPS] inside logarithms and divisions, so a
@@ -27,10 +33,36 @@ class Loss(NamedTuple):
     grad: np.ndarray
 
 
-def _prepare(pred, y, pred_name):
+#: How far a row of labels may sum from 1 and still count as a probability
+#: distribution (round-off in labels that were computed, e.g. smoothed).
+ROW_SUM_TOL = 1e-6
+
+
+def _prepare(pred, y, pred_name, labels=None):
+    """Checked float64 (pred, y, m). ``labels`` says what y must be: None (any real
+    numbers), "probabilities" (each entry in [0, 1]) or "distributions" (each row too
+    sums to 1: one-hot or soft labels)."""
     pred = as_float_array(pred, pred_name, ndim=2)
+    check_nonempty(pred, pred_name)
     y = as_float_array(y, "labels y")
+    if labels == "distributions" and y.ndim == 1 and pred.shape[1] > 1:
+        raise ValueError(
+            f"labels y has shape {y.shape} but {pred_name} has shape {pred.shape}: this loss "
+            f"needs one row of class probabilities per example (one-hot), e.g. "
+            f"F.one_hot(y, {pred.shape[1]}) for integer class labels"
+        )
     check_same_shape(pred, y, pred_name, "labels y")
+    if labels is not None:
+        _check_probabilities(y, "labels y")
+    if labels == "distributions":
+        sums = y.sum(axis=1)
+        bad = np.abs(sums - 1.0) > ROW_SUM_TOL
+        if np.any(bad):
+            i = int(np.argmax(bad))
+            raise ValueError(
+                f"each row of labels y must sum to 1 (one-hot or soft labels: a probability "
+                f"distribution over the {y.shape[1]} classes); row {i} sums to {sums[i]:.6g}"
+            )
     return pred, y, pred.shape[0]
 
 
@@ -65,7 +97,7 @@ def binary_cross_entropy(p, y):
     Book equation ``eq-bce`` (chapter 1). Gradient (p − y) / (p(1 − p)) / m, with p
     clipped to [EPS, 1 − EPS] so that p = 0 or 1 stays finite. Shapes (m, n_out).
     """
-    p, y, m = _prepare(p, y, "probabilities p")
+    p, y, m = _prepare(p, y, "probabilities p", labels="probabilities")
     _check_probabilities(p, "probabilities p")
     pc = np.clip(p, EPS, 1.0 - EPS)
     value = -np.sum(y * np.log(pc) + (1.0 - y) * np.log1p(-pc)) / m
@@ -77,9 +109,12 @@ def categorical_cross_entropy(p, y):
     """Categorical cross-entropy J = −1/m Σ_i Σ_k y_ik log p_ik.
 
     Book equation ``eq-cce`` (chapter 1). Gradient −y / p / m with p clipped to
-    [EPS, 1]. Shapes (m, n_classes); rows of ``y`` are one-hot (or any distribution).
+    [EPS, 1]. Shapes (m, n_classes). Each row of ``y`` is a probability distribution
+    (one-hot or soft labels: entries in [0, 1] summing to 1); ``p`` holds
+    probabilities (in [0, 1]), e.g. the rows of a softmax. Its rows are not required
+    to sum to 1, so that J can be differentiated with respect to each entry alone.
     """
-    p, y, m = _prepare(p, y, "probabilities p")
+    p, y, m = _prepare(p, y, "probabilities p", labels="distributions")
     _check_probabilities(p, "probabilities p")
     pc = np.clip(p, EPS, 1.0)
     return Loss(float(-np.sum(y * np.log(pc)) / m), -y / pc / m)
@@ -97,7 +132,7 @@ def softmax_cross_entropy(z, y):
     the logits is (softmax(z) − y)/m. The value uses log-softmax, so no probability
     is ever rounded to 0 before its logarithm. Shapes: z and y (m, n_classes).
     """
-    z, y, m = _prepare(z, y, "logits z")
+    z, y, m = _prepare(z, y, "logits z", labels="distributions")
     value = -np.sum(y * _log_softmax(z)) / m
     return Loss(float(value), (softmax(z) - y) / m)
 
@@ -109,7 +144,7 @@ def sigmoid_cross_entropy(z, y):
     logits is (σ(z) − y)/m. The value uses log σ(z) = −log(1 + e^{−z}) computed
     stably. Shapes: z and y (m, n_out).
     """
-    z, y, m = _prepare(z, y, "logits z")
+    z, y, m = _prepare(z, y, "logits z", labels="probabilities")
     # −[y log σ(z) + (1 − y) log(1 − σ(z))] = max(z, 0) − y z + log(1 + e^{−|z|})
     value = np.sum(np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z)))) / m
     return Loss(float(value), (sigmoid(z) - y) / m)

@@ -1,9 +1,12 @@
-"""A sequential network: forward pass, the δ recursion, SGD with weight decay, training.
+"""A sequential network: the forward pass, the δ recursion and the objective.
 
 The backward pass runs the layers' ``backward`` methods from the loss to the input.
-For a dense network this *is* the δ recursion of chapter 5: the gradient arriving at
-the output of dense layer l is δ⁽ˡ⁾ = ∂J/∂z⁽ˡ⁾ (one row per example), and
-:meth:`Sequential.trace` exposes every z⁽ˡ⁾, a⁽ˡ⁾ and δ⁽ˡ⁾ so chapters can print them.
+For a dense network this *is* the δ recursion of chapter 5 (written out on its own in
+:mod:`fcnn_lib.backprop`): the gradient arriving at the output of dense layer l is
+δ⁽ˡ⁾ = ∂J/∂z⁽ˡ⁾ (one row per example), and :meth:`Sequential.trace` exposes every
+z⁽ˡ⁾, a⁽ˡ⁾ and δ⁽ˡ⁾ so chapters can print them. The network uses nothing of a layer
+but the contract of :class:`~fcnn_lib.layers.Layer`. Training (the update, the
+mini-batch loop) is in :mod:`fcnn_lib.training`.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_float_array, check_generator, check_positive_int, lookup
+from . import training
+from ._checks import as_float_array, check_number, check_positive_int, computed_arrays, lookup
 from .layers import Activation, Dense, Layer
 from .losses import LOSSES
 
@@ -20,9 +24,11 @@ from .losses import LOSSES
 class LayerTrace(NamedTuple):
     """Values of dense layer ``l`` after a forward and backward pass (batch rows).
 
-    z : (m, n_l) pre-activation; a : (m, n_l) activation (equal to z when no
-    activation follows); delta : (m, n_l) δ⁽ˡ⁾ = ∂J/∂z⁽ˡ⁾; dW : (n_l, n_{l−1});
-    db : (n_l,). ``a_prev`` is a⁽ˡ⁻¹⁾, the layer's input (a⁽⁰⁾ = X).
+    Fields: ``l``, the layer number (1 for the first dense layer); ``a_prev``, the
+    layer's input a⁽ˡ⁻¹⁾ (a⁽⁰⁾ = X), of shape (m, n_{l−1}); ``z``, the pre-activation
+    z⁽ˡ⁾, (m, n_l); ``a``, the activation a⁽ˡ⁾ (equal to z when no activation follows),
+    (m, n_l); ``delta``, δ⁽ˡ⁾ = ∂J/∂z⁽ˡ⁾, (m, n_l), None before a backward pass;
+    ``dW``, (n_l, n_{l−1}); ``db``, (n_l,).
     """
 
     l: int
@@ -41,9 +47,19 @@ class Sequential:
     ----------
     layers : list of Layer
         Applied in order; e.g. ``[Dense(2, 3), Activation("sigmoid"), Dense(3, 1)]``.
+        Any object that meets the :class:`~fcnn_lib.layers.Layer` contract.
     loss : str
-        A name from :data:`fcnn_lib.losses.LOSSES` (the fused ``softmax_cross_entropy``
-        and ``sigmoid_cross_entropy`` take logits, so the last layer is then Dense).
+        A name from :data:`fcnn_lib.losses.LOSSES` (default ``"mse"``; the fused
+        ``softmax_cross_entropy`` and ``sigmoid_cross_entropy`` take logits, so the
+        last layer is then Dense).
+
+    Attributes
+    ----------
+    outputs : list of arrays
+        After :meth:`forward`: the input X, then the output of every layer, in order.
+    output_grads : list
+        After :meth:`backward`: ∂J/∂(entry of ``outputs``), the same length
+        (``output_grads[0]`` is None when ∂J/∂X was not computed).
     """
 
     def __init__(self, layers, loss="mse"):
@@ -52,7 +68,15 @@ class Sequential:
             raise ValueError("a network needs at least one layer, got an empty list")
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
-                raise TypeError(f"layer {i} must be a fcnn_lib Layer, got {type(layer).__name__}")
+                raise TypeError(
+                    f"layer {i} must be a fcnn_lib Layer such as Dense(2, 3) or "
+                    f"Activation('tanh'), got {layer!r} ({type(layer).__name__})"
+                )
+            if any(other is layer for other in layers[:i]):
+                raise ValueError(
+                    f"layer {i}, {layer!r}, is the same object as an earlier layer; a layer "
+                    f"keeps its own input for backward, so create a new one for each position"
+                )
         self.loss_name = loss
         self._loss = lookup(loss, LOSSES, "loss")
         if (
@@ -114,26 +138,29 @@ class Sequential:
                 raise ValueError(f"each entry must be a (W, b) pair, got {len(pair)} item(s)")
             layer.set_params(*pair)
 
-    def initialize(self, scheme, rng, *, scale=0.01):
-        """Redraw every parameter with ``scheme`` ("normal", "xavier", "he" or "zeros")."""
-        if scheme != "zeros":
-            check_generator(rng, f"initialize({scheme!r})")
+    def initialize(self, scheme, rng=None, *, scale=0.01):
+        """Redraw every parameter with ``scheme`` ("normal", "xavier", "he" or "zeros"),
+        layer by layer in order, from ``rng`` (not needed for "zeros"); ``scale`` is the
+        standard deviation of "normal" (default 0.01). See :mod:`fcnn_lib.init`."""
         for layer in self.param_layers:
+            if not hasattr(layer, "initialize"):
+                raise TypeError(f"{layer!r} has parameters but no initialize(scheme, rng, *, scale)")
             layer.initialize(scheme, rng, scale=scale)
 
     # ------------------------------------------------------------------ passes
     def forward(self, X):
         """Run every layer on X of shape (m, n_in); returns the output (m, n_out).
 
-        X is checked once, here (real, finite numbers); each layer then receives an
-        array the network computed itself, through the layer's unchecked ``_forward``
-        (each layer still checks the shape it expects).
+        X is checked here (real, finite numbers). Every later array is one the network
+        computed from it, so the layers check its type and shape but do not scan it
+        for NaN and inf again (:func:`~fcnn_lib._checks.computed_arrays`).
         """
         out = as_float_array(X, "input X")
         outputs = [out]
-        for layer in self.layers:
-            out = layer._forward(out)
-            outputs.append(out)
+        with computed_arrays():
+            for layer in self.layers:
+                out = layer.forward(out)
+                outputs.append(out)
         self.outputs = outputs
         self.output_grads = None
         return out
@@ -152,9 +179,7 @@ class Sequential:
 
     def penalty(self, weight_decay):
         """The weight-decay term λ/2 Σ_l ‖W⁽ˡ⁾‖² (book equation ``eq-weight-decay``)."""
-        weight_decay = float(weight_decay)
-        if weight_decay < 0:
-            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+        weight_decay = check_number(weight_decay, "weight_decay")
         if weight_decay == 0:
             return 0.0
         return 0.5 * weight_decay * sum(
@@ -163,9 +188,10 @@ class Sequential:
 
     def loss(self, X, Y, weight_decay=0.0):
         """Objective J(X, Y) = loss(output, Y) + λ/2 Σ‖W‖² after a forward pass."""
+        penalty = self.penalty(weight_decay)
         self.forward(X)
         Y = self._check_labels(Y)
-        return self._loss(self.outputs[-1], Y).value + self.penalty(weight_decay)
+        return self._loss(self.outputs[-1], Y).value + penalty
 
     def backward(self, Y, weight_decay=0.0, *, input_grad=True):
         """Backpropagate from the loss at the last forward output to the input.
@@ -174,30 +200,30 @@ class Sequential:
         gradient, never to biases) and ∂J/∂(output of each layer) in
         ``output_grads``; returns the objective value. Call :meth:`forward` first.
 
-        With ``input_grad=False`` the first layer computes only its parameter
-        gradients, not ∂J/∂X (training never needs it; for a Dense first layer that
-        saves the product G W, as large as the layer's forward product), and
-        ``output_grads[0]`` is None. Every other value is the same.
+        ``input_grad=False`` is the one shortcut of the training step: the first layer
+        computes only its parameter gradients, not ∂J/∂X, which no update uses. For a
+        Dense first layer that saves the product G W, as large as the layer's forward
+        product (see ``benchmarks/``); ``output_grads[0]`` is then None and every other
+        value is the same.
         """
         if self.outputs is None:
             raise RuntimeError("call forward(X) before backward(Y)")
+        penalty = self.penalty(weight_decay)
         Y = self._check_labels(Y)
         value, g = self._loss(self.outputs[-1], Y)
-        grads = [None] * (len(self.layers) + 1)
+        grads = [None] * len(self.outputs)
         grads[-1] = g
-        # The loss gradient and everything after it are computed here from checked
-        # inputs, so the layers' gradients skip the NaN/inf scan (shapes still checked).
-        for i in range(len(self.layers) - 1, -1, -1):
-            layer = self.layers[i]
-            g = layer._check_grad_out(g, scan=False)
-            if i == 0 and not input_grad:
-                layer._backward_params(g)
-                g = None
-            else:
-                g = layer._backward(g)
-            grads[i] = g
+        with computed_arrays():
+            for i in reversed(range(len(self.layers))):
+                layer = self.layers[i]
+                g = layer.backward(g, input_grad=input_grad or i > 0)
+                if g is not None and np.shape(g) != self.outputs[i].shape:
+                    raise ValueError(
+                        f"{layer!r}.backward returned a gradient of shape {np.shape(g)}, but "
+                        f"the layer's input had shape {self.outputs[i].shape}"
+                    )
+                grads[i] = g
         self.output_grads = grads
-        penalty = self.penalty(weight_decay)
         if penalty:
             for layer in self.param_layers:
                 for k in layer.decay:
@@ -233,86 +259,18 @@ class Sequential:
 
     # ------------------------------------------------------------------ training
     def sgd_step(self, lr):
-        """θ ← θ − η ∂J/∂θ for every parameter, using the gradients of the last backward
-        (which already contain the weight-decay term). Book equation ``eq-gd``."""
-        lr = float(lr)
-        if not lr > 0:
-            raise ValueError(f"learning rate must be > 0, got {lr}")
-        for layer in self.param_layers:
-            for k in layer.params:
-                # θ − η g computed as (−η g) + θ: the same numbers bit for bit, with one
-                # temporary array fewer (large temporaries cost page faults). The result
-                # is a new array, so arrays taken from params() earlier keep old values.
-                new = layer.grads[k] * (-lr)
-                new += layer.params[k]
-                layer.params[k] = new
+        """One gradient-descent update from the last backward; see :func:`fcnn_lib.training.sgd_step`."""
+        training.sgd_step(self, lr)
 
     def train_step(self, X, Y, lr, weight_decay=0.0):
-        """One step of gradient descent on the batch (X, Y); returns the objective before it.
-
-        The gradients are those of :meth:`gradients`, except that ∂J/∂X, which no
-        update needs, is not computed (``backward(..., input_grad=False)``).
-        """
-        self.forward(X)
-        value = self.backward(Y, weight_decay, input_grad=False)
-        self.sgd_step(lr)
-        return value
+        """One step on the batch (X, Y); see :func:`fcnn_lib.training.train_step`."""
+        return training.train_step(self, X, Y, lr, weight_decay)
 
     def fit(self, X, Y, *, epochs, batch_size, lr, rng, weight_decay=0.0, shuffle=True,
             callback=None):
-        """Mini-batch SGD; returns the history.
-
-        Parameters
-        ----------
-        X : array of shape (m, n_in)
-            Or (m, C, H, W) for a network that starts with a convolution layer; the
-            batches are drawn along the first axis.
-        Y : array of shape (m, n_out)
-        epochs, batch_size : int
-            Passes over the data and rows per step (the last batch may be smaller).
-        lr : float
-            Learning rate η.
-        rng : numpy.random.Generator
-            Shuffles the rows each epoch.
-        weight_decay : float
-            λ of the L2 penalty on weights (not biases).
-        callback : callable, optional
-            ``callback(epoch, net)`` after each epoch; a returned dict's items are
-            appended to the history under their keys.
-
-        Returns
-        -------
-        dict
-            ``"loss"``: mean objective per epoch (over its batches); ``"batch_loss"``:
-            the objective at every step; plus whatever the callback returned.
-        """
-        X = as_float_array(X, "input X")
-        if X.ndim < 2:
-            raise ValueError(
-                f"input X must hold one example per row, shape (m, n_in) or (m, C, H, W); "
-                f"got shape {X.shape} ({X.ndim} dimension(s))"
-            )
-        Y = as_float_array(Y, "labels Y")
-        if Y.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} example(s) (rows) but Y has {Y.shape[0]} (shape {Y.shape})")
-        epochs = check_positive_int(epochs, "epochs")
-        batch_size = check_positive_int(batch_size, "batch_size")
-        check_generator(rng, "fit")
-        m = X.shape[0]
-        history = {"loss": [], "batch_loss": []}
-        for epoch in range(epochs):
-            order = rng.permutation(m) if shuffle else np.arange(m)
-            losses = []
-            for start in range(0, m, batch_size):
-                idx = order[start:start + batch_size]
-                losses.append(self.train_step(X[idx], Y[idx], lr, weight_decay))
-            history["batch_loss"].extend(losses)
-            history["loss"].append(float(np.mean(losses)))
-            if callback is not None:
-                extra = callback(epoch, self)
-                for key, value in (extra or {}).items():
-                    history.setdefault(key, []).append(value)
-        return history
+        """Mini-batch gradient descent; see :func:`fcnn_lib.training.fit`."""
+        return training.fit(self, X, Y, epochs=epochs, batch_size=batch_size, lr=lr, rng=rng,
+                            weight_decay=weight_decay, shuffle=shuffle, callback=callback)
 
 
 def mlp(sizes, *, activation="sigmoid", output="identity", loss="mse", init="xavier",
@@ -324,14 +282,25 @@ def mlp(sizes, *, activation="sigmoid", output="identity", loss="mse", init="xav
     sizes : list of int
         [n_0, n_1, ..., n_L]: input size, hidden sizes, output size.
     activation : str
-        Hidden-layer activation.
+        Hidden-layer activation (default ``"sigmoid"``).
     output : str
-        Output activation; ``"identity"`` adds no layer, so a⁽ᴸ⁾ = z⁽ᴸ⁾ (use it with the
-        fused ``softmax_cross_entropy`` / ``sigmoid_cross_entropy`` losses).
-    loss, init, rng, scale, slope
-        As in :class:`Sequential`, :class:`~fcnn_lib.layers.Dense` and
-        :class:`~fcnn_lib.layers.Activation`.
+        Output activation (default ``"identity"``, which adds no layer, so
+        a⁽ᴸ⁾ = z⁽ᴸ⁾; use it with the fused ``softmax_cross_entropy`` /
+        ``sigmoid_cross_entropy`` losses).
+    loss : str
+        As in :class:`Sequential` (default ``"mse"``).
+    init : str
+        Initialisation scheme of every Dense layer (default ``"xavier"``); see
+        :mod:`fcnn_lib.init`. The layers draw from ``rng`` in order, W before b.
+    rng : numpy.random.Generator, optional
+        Required unless ``init="zeros"``.
+    scale : float
+        Standard deviation of the ``"normal"`` scheme (default 0.01).
+    slope : float
+        Negative-side slope of ``"leaky_relu"`` (default 0.01).
     """
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise TypeError(f"sizes must be a list of layer sizes such as [2, 3, 1], got {sizes!r}")
     sizes = list(sizes)
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least an input and an output size, got {sizes}")

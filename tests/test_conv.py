@@ -8,9 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fcnn_lib as F
+from fcnn_lib import Conv2D, Flatten
 from fcnn_lib.conv import (
-    Conv2D,
-    Flatten,
     col2im,
     conv2d_backward,
     conv2d_backward_loop,
@@ -226,7 +225,7 @@ def test_weight_decay_applies_to_conv_kernels_only():
     assert abs(net.penalty(0.3) - expected) < 1e-12
 
 
-def test_backward_params_stores_the_same_gradients():
+def test_backward_without_input_grad_stores_the_same_gradients():
     rng = np.random.default_rng(5)
     layer = Conv2D(2, 3, 2, stride=2, rng=rng)
     x = rng.normal(size=(2, 2, 5, 4))
@@ -234,9 +233,37 @@ def test_backward_params_stores_the_same_gradients():
     layer.backward(G)
     full = {k: v.copy() for k, v in layer.grads.items()}
     layer.grads = {}
-    assert layer.backward_params(G) is None
+    assert layer.backward(G, input_grad=False) is None
     for k in full:
         np.testing.assert_array_equal(layer.grads[k], full[k])
+    dx, dW, db = conv2d_backward(x, layer.W, G, 2, 0, input_grad=False)
+    assert dx is None
+    np.testing.assert_array_equal(dW, full["W"])
+    np.testing.assert_array_equal(db, full["b"])
+
+
+def test_old_import_path_of_the_layers_still_works():
+    from fcnn_lib.conv import Conv2D as C, Flatten as Fl
+
+    assert C is F.Conv2D and Fl is F.Flatten
+    with pytest.raises(ImportError):
+        from fcnn_lib.conv import Dense  # noqa: F401
+
+
+def test_layer_forward_and_backward_are_the_functions_with_the_kept_patch_matrix():
+    case = CASES[2]
+    rng, x, W, b, s, p = _data(case)
+    layer = Conv2D(x.shape[1], W.shape[0], W.shape[2:], stride=s, padding=p, init="zeros")
+    layer.set_params(W, b)
+    Z = layer.forward(x)
+    assert Z.tobytes() == conv2d_forward(x, W, b, s, p).tobytes()
+    G = rng.normal(size=Z.shape)
+    dx = layer.backward(G)
+    for mine, ref in zip((dx, layer.grads["W"], layer.grads["b"]), conv2d_backward(x, W, G, s, p)):
+        assert mine.tobytes() == ref.tobytes()
+    cols = im2col(x, W.shape[2:], s, p)
+    with pytest.raises(ValueError, match=r"patch matrix cols must have shape"):
+        conv2d_forward(x, W, b, s, p, cols=cols[:, :-1])
 
 
 def test_cnn_trains_with_fit_on_4d_input():

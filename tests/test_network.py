@@ -157,29 +157,6 @@ def test_set_params_and_running_example_values():
     assert A.shape == (4, 2)
 
 
-@pytest.mark.parametrize("scheme,expected", [
-    ("normal", lambda n_in, n_out: 0.01),
-    ("xavier", lambda n_in, n_out: np.sqrt(2 / (n_in + n_out))),
-    ("he", lambda n_in, n_out: np.sqrt(2 / n_in)),
-])
-def test_initialisation_statistics(scheme, expected):
-    n_in, n_out = 400, 300
-    layer = F.Dense(n_in, n_out, init=scheme, rng=np.random.default_rng(5))
-    std = layer.W.std()
-    assert std == pytest.approx(expected(n_in, n_out), rel=0.02)
-    assert abs(layer.W.mean()) < 0.05 * expected(n_in, n_out)
-    if scheme != "normal":
-        assert np.all(layer.b == 0)
-
-
-def test_initialisation_is_seeded():
-    a = F.mlp([3, 4, 2], rng=np.random.default_rng(7)).params()
-    b = F.mlp([3, 4, 2], rng=np.random.default_rng(7)).params()
-    c = F.mlp([3, 4, 2], rng=np.random.default_rng(8)).params()
-    assert all(np.array_equal(a[k], b[k]) for k in a)
-    assert not np.array_equal(a["W1"], c["W1"])
-
-
 def test_equal_weights_keep_hidden_units_identical():
     rng = np.random.default_rng(0)
     net = F.mlp([2, 3, 1], activation="sigmoid", init="zeros")

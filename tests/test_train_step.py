@@ -1,9 +1,10 @@
-"""The performance shortcuts of the training step change no number (see benchmarks/).
+"""The training step: its one shortcut changes no number, and nothing else is special.
 
-``train_step`` skips ∂J/∂X of the first layer, ``sgd_step`` computes θ − η g with one
-temporary fewer, ``Dense.forward`` adds the bias in place and ``relu`` uses
-``np.maximum``. Each must give the same bits as the plain formulas, and the input
-validation must still refuse NaN and inf.
+``train_step`` skips ∂J/∂X of the first layer (``backward(..., input_grad=False)``,
+the one shortcut that pays: see benchmarks/). It must give the same bits as the
+textbook step θ ← θ − η ∂J/∂θ with every gradient computed. The network checks its
+input X once and runs its layers without re-scanning the arrays it computed; the
+layers used on their own still check everything.
 """
 
 import numpy as np
@@ -37,6 +38,16 @@ def test_train_step_equals_plain_gradient_descent_bit_for_bit(activation, weight
             assert p.tobytes() == ref.params()[name].tobytes(), name
 
 
+def test_sgd_step_makes_new_arrays():
+    net, X, Y = make_net(2)
+    taken = net.params()
+    before = {k: v.copy() for k, v in taken.items()}
+    net.train_step(X, Y, 0.1)
+    for k in taken:
+        np.testing.assert_array_equal(taken[k], before[k])  # arrays taken earlier keep their values
+        assert not np.array_equal(net.params()[k], before[k])
+
+
 def test_backward_without_input_grad_changes_only_output_grads_0():
     net, X, Y = make_net(2)
     net.forward(X)
@@ -52,27 +63,30 @@ def test_backward_without_input_grad_changes_only_output_grads_0():
         assert v.tobytes() == full[k].tobytes(), k
     for a, b in zip(net.output_grads[1:], deltas[1:]):
         assert a.tobytes() == b.tobytes()
-    # trace() does not use output_grads[0]
-    assert len(net.trace()) == 3
+    assert len(net.trace()) == 3  # trace() does not use output_grads[0]
 
 
-def test_train_step_with_an_activation_first_and_a_subclassed_dense_first():
+def test_only_the_first_layer_is_asked_to_skip_its_input_gradient():
     rng = np.random.default_rng(3)
-    X = rng.normal(size=(4, 3))
-    Y = rng.normal(size=(4, 2))
-    net = F.Sequential([F.Activation("tanh"), F.Dense(3, 2, rng=rng)])
-    net.train_step(X, Y, 0.1)  # the default _backward_params runs _backward
-
+    X, Y = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
     calls = []
 
-    class LoggingDense(F.Dense):
-        def _backward_params(self, g):
-            calls.append(g.shape)
-            return super()._backward_params(g)
+    class Logged(F.Dense):
+        def backward(self, grad_out, input_grad=True):
+            calls.append((repr(self), input_grad))
+            return super().backward(grad_out, input_grad)
 
-    net = F.Sequential([LoggingDense(3, 2, rng=rng)])
+    net = F.Sequential([Logged(3, 4, rng=rng), F.Activation("tanh"), Logged(4, 2, rng=rng)])
     net.train_step(X, Y, 0.1)
-    assert calls == [(4, 2)]  # a subclass's own _backward_params is honoured
+    assert calls == [("Dense(4, 2)", True), ("Dense(3, 4)", False)]
+    calls.clear()
+    net.gradients(X, Y)
+    assert calls == [("Dense(4, 2)", True), ("Dense(3, 4)", True)]
+    # An activation first: it has nothing to compute when its input gradient is not wanted.
+    net = F.Sequential([F.Activation("tanh"), F.Dense(3, 2, rng=rng)])
+    net.forward(X)
+    net.backward(Y, input_grad=False)
+    assert net.output_grads[0] is None and net.output_grads[1].shape == (4, 3)
 
 
 def test_dense_forward_and_relu_bits():
@@ -94,16 +108,41 @@ def test_training_still_refuses_non_finite_input(bad):
     X[2, 3] = bad
     with pytest.raises(ValueError, match="NaN or inf"):
         net.train_step(X, Y, 0.1)
+    Y = Y.copy()
+    Y[0, 0] = bad
+    with pytest.raises(ValueError, match="labels.*NaN or inf"):
+        net.train_step(np.zeros_like(X), Y, 0.1)
+
+
+def test_scanning_resumes_after_a_network_pass_fails():
+    net, X, _ = make_net(6)
+    with pytest.raises(ValueError, match="expects input of shape"):
+        net.forward(X[:, :4])  # fails inside the layers, where scanning is off
     with pytest.raises(ValueError, match="NaN or inf"):
-        F.relu(np.array([0.0, bad]))
+        F.sigmoid(np.array([np.nan]))
 
 
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "leaky_relu", "identity"])
-def test_activation_backward_equals_g_times_f_prime_bit_for_bit(name):
+def test_activation_backward_is_g_times_the_one_f_prime(name):
     rng = np.random.default_rng(6)
     Z = np.concatenate([rng.normal(size=(6, 5)) * 3, [[-0.0, 0.0, 1e-300, -40.0, 40.0]]])
     G = rng.normal(size=Z.shape)
     layer = F.Activation(name)
     layer.forward(Z)
-    _, f_prime = F.get_activation(name)
+    f, f_prime = F.get_activation(name)
     assert layer.backward(G).tobytes() == (G * f_prime(Z)).tobytes()
+    # The layer holds the module's functions; it has no derivative of its own.
+    if name != "leaky_relu":
+        assert layer.f is f and layer.f_prime is f_prime
+    else:
+        assert layer.f.func is f and layer.f_prime.func is f_prime and layer.f_prime.keywords == {"slope": 0.01}
+
+
+def test_softmax_layer_backward_is_the_jacobian_product():
+    rng = np.random.default_rng(7)
+    Z, G = rng.normal(size=(4, 5)), rng.normal(size=(4, 5))
+    layer = F.Activation("softmax")
+    layer.forward(Z)
+    dZ = layer.backward(G)
+    assert dZ.tobytes() == F.softmax_vjp(Z, G).tobytes()
+    np.testing.assert_allclose(dZ, np.einsum("mi,mij->mj", G, F.softmax_jacobian(Z)), rtol=1e-12, atol=1e-15)
