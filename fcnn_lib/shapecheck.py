@@ -102,9 +102,9 @@ def _elementwise_hint(proposed, numeric, name, tol):
     flat = numeric.reshape(-1)
     if proposed.shape == (n, n) and relative_error(np.diag(proposed).copy(), flat) < tol:
         return (
-            f" Its diagonal agrees with finite differences: you built an ({n}, {n}) matrix "
-            f"(an outer product such as g f′(z)ᵀ) where each entry of {name} has its own "
-            f"derivative. For an element-wise function the gradient is the element-wise "
+            f" Its diagonal agrees with finite differences: you built a matrix of shape "
+            f"({n}, {n}) (an outer product such as g f′(z)ᵀ) where each entry of {name} has "
+            f"its own derivative. For an element-wise function the gradient is the element-wise "
             f"product g ⊙ f′(z) (NumPy: g * fprime), the diagonal of that matrix."
         )
     total = float(flat.sum())
