@@ -1,20 +1,13 @@
 """A scalar reverse-mode engine: backpropagation on a graph you can inspect (chapter 3).
 
-Every :class:`Value` holds one number, the Values it was computed from (its *parents*)
-and, for each parent u, the local derivative ∂v/∂u, evaluated when v is computed.
-:meth:`Value.backward` puts the graph in topological order and runs one loop over it in
-reverse, applying the chain rule of several variables (book equation ``eq-chain-multi``):
-
-    ∂f/∂u = Σ over the nodes v that u feeds of  ∂f/∂v · ∂v/∂u.
-
-One backward sweep gives ∂f/∂u for every node u: this is reverse-mode accumulation.
-The local derivatives make the gate patterns visible: addition passes the arriving
-gradient unchanged to both inputs (it *distributes*), multiplication gives each input the
-other input's value (it *swaps*), max sends everything to the larger input (it *routes*).
-
-For teaching: clarity before speed (pure Python, one node per scalar operation). Every
-local derivative is the analytic one in float64, so the gradients equal those of the
-dense layers' matrix formulas up to rounding.
+A :class:`Value` holds one number, the Values it was computed from (its parents) and,
+for each parent u, the local derivative ∂v/∂u, taken when v is computed. ``backward``
+sorts the graph topologically and runs one loop over it in reverse, applying the chain
+rule of several variables (book equation ``eq-chain-multi``):
+∂f/∂u = Σ over the nodes v that u feeds of ∂f/∂v · ∂v/∂u. The local derivatives show
+the gate patterns: add distributes the arriving gradient, multiply swaps the inputs'
+values, max routes it to the larger input. For teaching: clarity before speed, one node
+per scalar operation; every local derivative is the analytic one in float64.
 """
 
 from __future__ import annotations
@@ -26,25 +19,13 @@ __all__ = ["Value"]
 
 
 class Value:
-    """A node of a computational graph: a number, its parents and ∂self/∂parent.
+    """A graph node: ``data`` (float), ``grad`` (∂f/∂self after ``f.backward()``, else 0.0),
+    ``parents`` (pairs of a parent Value and the local derivative ∂self/∂parent), ``op``
+    (the operation that made it, "" for an input) and ``label`` (a name for printing).
 
-    Parameters
-    ----------
-    data : real number
-        A finite int or float (not bool); stored as a float.
-    label : str
-        A name shown in ``repr`` (e.g. ``"w1"``).
-
-    Attributes
-    ----------
-    data : float
-        The value computed in the forward pass.
-    grad : float
-        ∂f/∂self after ``f.backward()`` (0.0 before).
-    parents : tuple of (Value, float)
-        Each parent with the local derivative ∂self/∂parent.
-    op : str
-        The operation that made this node ("" for an input).
+    ``Value(data, label="")`` makes an input node; ``data`` must be a finite real number
+    (not a bool). Operations: ``+ - * / **`` (with Values or numbers; ``**`` takes a
+    constant exponent), ``exp``, ``log``, ``tanh``, ``sigmoid``, ``relu``, ``max``.
     """
 
     def __init__(self, data, label="", *, _parents=(), _op=""):
@@ -104,32 +85,38 @@ class Value:
     def __rtruediv__(self, other):
         return self._wrap(other, "/") / self
 
-    def exp(self):  # ∂e^u/∂u = e^u
+    def exp(self):
+        """e^u; local derivative ∂e^u/∂u = e^u."""
         try:
             e = math.exp(self.data)
         except OverflowError:
             raise ValueError(f"exp({self.data}) overflows float64") from None
         return Value(e, _parents=((self, e),), _op="exp")
 
-    def log(self):  # ∂ln u/∂u = 1/u, for u > 0
+    def log(self):
+        """ln u for u > 0; local derivative 1/u."""
         if self.data <= 0:
             raise ValueError(f"log needs a positive number, got {self.data}")
         return Value(math.log(self.data), _parents=((self, 1.0 / self.data),), _op="log")
 
-    def tanh(self):  # ∂tanh u/∂u = 1 − tanh²u (eq-tanh-prime)
+    def tanh(self):
+        """tanh u (``eq-tanh``); local derivative 1 − tanh²u (``eq-tanh-prime``)."""
         t = math.tanh(self.data)
         return Value(t, _parents=((self, 1.0 - t * t),), _op="tanh")
 
-    def sigmoid(self):  # ∂σ(u)/∂u = σ(u)(1 − σ(u)) = σ(u)σ(−u) (eq-sigmoid-prime)
+    def sigmoid(self):
+        """σ(u) (``eq-sigmoid``); local derivative σ(u)(1 − σ(u)) (``eq-sigmoid-prime``)."""
         e = math.exp(-abs(self.data))  # the overflow-free form of fcnn_lib.sigmoid
         s, rest = (1 / (1 + e), e / (1 + e)) if self.data >= 0 else (e / (1 + e), 1 / (1 + e))
-        return Value(s, _parents=((self, s * rest),), _op="sigmoid")  # rest = 1 − σ(u)
+        return Value(s, _parents=((self, s * rest),), _op="sigmoid")  # rest = 1 − σ(u) = σ(−u)
 
-    def relu(self):  # ∂max(u, 0)/∂u = 1 if u > 0 else 0 (0 at u = 0, as eq-relu-prime)
+    def relu(self):
+        """max(u, 0) (``eq-relu``); local derivative 1 if u > 0, else 0 (``eq-relu-prime``)."""
         return Value(max(self.data, 0.0), _parents=((self, float(self.data > 0)),), _op="relu")
 
-    def max(self, other):  # the larger input gets local derivative 1: max routes
-        other = self._wrap(other, "max")  # (a tie routes to self: a valid subgradient)
+    def max(self, other):
+        """max(u, w): local derivative 1 for the larger input, 0 for the other (a tie: u)."""
+        other = self._wrap(other, "max")
         first = self.data >= other.data
         return Value(max(self.data, other.data),
                      _parents=((self, float(first)), (other, float(not first))), _op="max")
