@@ -147,6 +147,16 @@ def check_pair(value, name: str, *, allow_zero: bool = False) -> tuple[int, int]
     return pair
 
 
+def check_perturbable(x, who: str) -> np.ndarray:
+    """Refuse anything but a float64 numpy array, which ``who`` perturbs in place."""
+    if isinstance(x, np.ndarray) and x.dtype == np.float64:
+        return x
+    raise TypeError(
+        f"{who} perturbs x in place, so x must be a float64 numpy array; got "
+        f"{type(x).__name__} {getattr(x, 'dtype', '')}"
+    )
+
+
 def check_generator(rng, who: str) -> np.random.Generator:
     """Refuse anything but an explicit ``numpy.random.Generator``."""
     if not isinstance(rng, np.random.Generator):

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_float_array, check_number
+from ._checks import as_float_array, check_number, check_perturbable
 
 
 #: The central-difference stencils. Each order maps to a list of pairs (offset in
@@ -49,11 +49,7 @@ def numerical_gradient(f, x, h=1e-5, order=2):
     """
     if not callable(f):
         raise TypeError(f"f must be a function f(x) returning a number, got {type(f).__name__}")
-    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
-        raise TypeError(
-            f"numerical_gradient perturbs x in place, so x must be a float64 numpy "
-            f"array; got {type(x).__name__} {getattr(x, 'dtype', '')}"
-        )
+    x = check_perturbable(x, "numerical_gradient")
     h = check_number(h, "step size h", positive=True)
     if isinstance(order, bool) or order not in STENCILS:
         raise ValueError(f"order must be one of {sorted(STENCILS)}, got {order!r}")
@@ -131,8 +127,7 @@ def check_gradient(f, grad, x, h=1e-5):
     -------
     GradCheck
     """
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"x must be a float64 numpy array (it is perturbed in place), got {type(x).__name__}")
+    x = check_perturbable(x, "check_gradient")
     analytic = as_float_array(grad(x) if callable(grad) else grad, "analytic gradient")
     if analytic.shape != x.shape:
         raise ValueError(f"analytic gradient has shape {analytic.shape} but x has shape {x.shape}")

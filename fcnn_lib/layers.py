@@ -22,11 +22,12 @@ from .init import init_params
 
 class Layer:
     """The layer contract: what :class:`~fcnn_lib.network.Sequential` relies on, and
-    nothing more. Subclass it, call ``super().__init__()``, and define two methods.
+    nothing more. Subclass it, call ``super().__init__()``, and define two methods:
 
     ``forward(x)``
         Return the layer's output for the input ``x`` (a float64 array, one example
         per row), and keep whatever ``backward`` will need, e.g. ``x`` itself.
+
     ``backward(grad_out, input_grad=True)``
         ``grad_out`` is ∂J/∂(output), of the shape of the last output. Store
         ∂J/∂θ in ``grads[name]`` for every parameter θ = ``params[name]``, and
@@ -35,22 +36,16 @@ class Layer:
         computing it and return None (the network asks this of its first layer while
         training, where ∂J/∂X is never used).
 
-    Attributes
-    ----------
-    params : dict
-        Parameter name → array, e.g. ``{"W": ..., "b": ...}``; empty for a layer
-        without parameters. These are the live arrays: the network's update replaces
-        them, and gradient checks perturb them in place.
-    grads : dict
-        Parameter name → ∂J/∂θ from the last ``backward``, of the parameter's shape.
-    decay : tuple of str
-        The parameters that L2 weight decay applies to (weights, never biases);
-        empty by default.
+    The network reads three attributes, which this class sets up: ``params``, a dict
+    from parameter name to array (empty for a layer without parameters; these are
+    the live arrays, which the update replaces and gradient checks perturb in
+    place); ``grads``, the same names mapped to ∂J/∂θ from the last ``backward``;
+    and ``decay``, the names of the parameters that L2 weight decay applies to
+    (weights, never biases; none by default).
 
     A layer with parameters may also define ``initialize(scheme, rng, *, scale)`` and
-    ``set_params(*arrays)``, which :meth:`Sequential.initialize
-    <fcnn_lib.network.Sequential.initialize>` and :meth:`Sequential.set_params
-    <fcnn_lib.network.Sequential.set_params>` call (:class:`WeightedLayer` provides both).
+    ``set_params(...)``, which ``Sequential.initialize`` and ``Sequential.set_params``
+    call (:class:`WeightedLayer` provides both).
     """
 
     decay: tuple = ()
@@ -66,6 +61,14 @@ class Layer:
     def backward(self, grad_out, input_grad=True):
         """Store ∂J/∂θ in ``grads``; return ∂J/∂(input) (or None if not ``input_grad``)."""
         raise NotImplementedError(f"{type(self).__name__} must define backward(grad_out, input_grad=True)")
+
+    def _check_input(self, x, ndim, size1, expected):
+        """``x`` as a float64 array, refused unless it has ``ndim`` dimensions and
+        ``size1`` entries along axis 1 (``expected`` describes the shape in words)."""
+        x = as_float_array(x, f"input to {self!r}")
+        if x.ndim != ndim or x.shape[1] != size1:
+            raise ValueError(f"{self!r} expects input of shape {expected}, got {x.shape}")
+        return x
 
     def _check_grad_out(self, grad_out, out_shape):
         """``grad_out`` as a float64 array of the last output's shape ``out_shape``
@@ -151,7 +154,7 @@ class Dense(WeightedLayer):
         super().__init__()
         self.n_in = check_positive_int(n_in, "n_in (layer input size)")
         self.n_out = check_positive_int(n_out, "n_out (layer output size)")
-        self._x = None  # the last input, for dW = Gᵀ X
+        self._x = None  # the last input X, which backward needs for dW = Gᵀ X
         self.initialize(init, rng, scale=scale)
 
     def __repr__(self):
@@ -174,12 +177,7 @@ class Dense(WeightedLayer):
 
     def forward(self, x):
         """Z = X Wᵀ + b for X of shape (m, n_in); returns (m, n_out)."""
-        x = as_float_array(x, f"input to {self!r}")
-        if x.ndim != 2 or x.shape[1] != self.n_in:
-            raise ValueError(
-                f"{self!r} expects input of shape (m, {self.n_in}) (one example per "
-                f"row), got {x.shape}"
-            )
+        x = self._check_input(x, 2, self.n_in, f"(m, {self.n_in}) (one example per row)")
         self._x = x
         return x @ self.W.T + self.b
 
@@ -263,12 +261,7 @@ class Conv2D(WeightedLayer):
 
     def forward(self, x):
         """Z = conv(x, W) + b for x of shape (m, C_in, H, W); returns (m, C_out, H_out, W_out)."""
-        x = as_float_array(x, f"input to {self!r}")
-        if x.ndim != 4 or x.shape[1] != self.c_in:
-            raise ValueError(
-                f"{self!r} expects input of shape (m, {self.c_in}, H, W) (C_in = "
-                f"{self.c_in} channels), got {x.shape}"
-            )
+        x = self._check_input(x, 4, self.c_in, f"(m, {self.c_in}, H, W) (C_in = {self.c_in} channels)")
         self._x = x
         self._cols = im2col(x, self.kernel_size, self.stride, self.padding)
         return conv2d_forward(x, self.W, self.b, self.stride, self.padding, cols=self._cols)

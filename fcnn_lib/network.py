@@ -55,8 +55,9 @@ class Sequential:
 
     Attributes
     ----------
-    outputs : list of arrays
-        After :meth:`forward`: the input X, then the output of every layer, in order.
+    outputs : list
+        After :meth:`forward`: the input X, then the output of every layer, in order
+        (arrays).
     output_grads : list
         After :meth:`backward`: ∂J/∂(entry of ``outputs``), the same length
         (``output_grads[0]`` is None when ∂J/∂X was not computed).
@@ -153,7 +154,7 @@ class Sequential:
 
         X is checked here (real, finite numbers). Every later array is one the network
         computed from it, so the layers check its type and shape but do not scan it
-        for NaN and inf again (:func:`~fcnn_lib._checks.computed_arrays`).
+        for NaN and inf again (they run inside ``computed_arrays()``).
         """
         out = as_float_array(X, "input X")
         outputs = [out]

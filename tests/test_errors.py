@@ -419,7 +419,7 @@ def test_numerical_gradient_refuses_what_it_cannot_perturb():
 def test_check_gradient_arguments():
     with pytest.raises(ValueError, match=r"\(2, 3\).*\(3, 2\)"):
         F.check_gradient(lambda v: 0.0, np.zeros((2, 3)), np.zeros((3, 2)))
-    with pytest.raises(TypeError, match="x must be a float64 numpy array .*got list"):
+    with pytest.raises(TypeError, match="check_gradient perturbs x in place, so x must be a float64 numpy array; got list"):
         F.check_gradient(lambda v: 0.0, [0.0], [1.0])
     with pytest.raises(ValueError, match="analytic gradient.*NaN or inf"):
         F.check_gradient(lambda v: 0.0, np.array([np.nan]), np.zeros(1))

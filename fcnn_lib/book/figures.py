@@ -22,8 +22,9 @@ import io
 
 import numpy as np
 
-#: The book's matplotlib rcParams: 6.4 in wide figures with 11–12 pt text (legible on a
-#: phone), white backgrounds (readable in the site's dark mode) and deterministic files.
+#: The book's matplotlib rcParams, which give 6.4 in wide figures with 11–12 pt text
+#: (legible on a phone), white backgrounds (readable in the site's dark mode) and
+#: deterministic files.
 BOOK_STYLE = {
     "figure.figsize": (6.4, 3.6),
     "figure.dpi": 100,

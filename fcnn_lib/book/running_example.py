@@ -11,13 +11,14 @@ import numpy as np
 
 from ..network import Sequential, mlp
 
-#: Hidden layer: W⁽¹⁾ of shape (3, 2) and b⁽¹⁾ of shape (3,).
+#: The hidden layer's weights W⁽¹⁾, of shape (3, 2); its biases b⁽¹⁾ have shape (3,).
 W1 = np.array([[0.1, 0.4], [-0.3, 0.2], [0.5, -0.6]])
 b1 = np.array([0.1, -0.1, 0.2])
-#: Output layer: W⁽²⁾ of shape (2, 3) and b⁽²⁾ of shape (2,).
+#: The output layer's weights W⁽²⁾, of shape (2, 3); its biases b⁽²⁾ have shape (2,).
 W2 = np.array([[0.3, -0.2, 0.6], [-0.5, 0.4, 0.1]])
 b2 = np.array([0.05, -0.05])
-#: Four examples, one per row: X of shape (4, 2) and targets Y of shape (4, 2).
+#: The inputs X, four examples stored one per row, of shape (4, 2); the targets Y
+#: have the same shape.
 X = np.array([[1.0, 0.5], [0.0, 1.0], [-1.0, 2.0], [0.5, -1.5]])
 Y = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
 
