@@ -2,26 +2,36 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/bench.py          # ratios; about half a minute
-    .venv/bin/python benchmarks/bench.py --full   # also times the site build and the tests
-    .venv/bin/python benchmarks/bench.py --blas-threads 1   # BLAS on one thread
+    .venv/bin/python benchmarks/bench.py                     # ratios; about a minute
+    .venv/bin/python benchmarks/bench.py --blas-threads 1    # BLAS (and PyTorch) on one thread
+    .venv/bin/python benchmarks/bench.py --save              # also store benchmarks/results.json
+    .venv/bin/python benchmarks/bench.py --full              # also time the site build and tests
+
+PyTorch is used if it can be imported (it is not a dependency of the course); to
+measure it, run the script with an interpreter that has both torch and numpy and put
+the repository on the path, e.g. ``PYTHONPATH=. /tmp/torchvenv/bin/python
+benchmarks/bench.py``.
 
 Every comparison runs its candidates in the same process, interleaved (A, B, A, B, …),
 and reports the median of the repeats, so that a machine busy with other work slows
 both sides alike. All arrays are float64 and every input comes from a seeded
-``numpy.random.default_rng``. What is printed:
+``numpy.random.default_rng``; before timing, the script checks that every way of
+computing the gradients agrees. The rows:
 
 1. fcnn_lib's training step (forward, backward, SGD update; batch 256; a 784-256-128-10
    ReLU network with softmax cross-entropy) against its lower bound, the matrix
    products the step needs done alone in numpy: X Wᵀ for each layer, Gᵀ A for each
-   weight gradient and G W for each layer but the first.
-2. The same step against a per-example loop (the textbook form, one column vector at a
-   time, written here), on the same network and batch.
+   weight gradient and G W for each layer but the first. 1b: the same step computing
+   ∂J/∂X of the first layer too (what ``input_grad=False`` saves); 1c: the step written
+   with ``fcnn_lib.backprop``; 1d, 1e: fcnn_lib's step against the same step in
+   PyTorch (CPU, float64), idiomatic and lean.
+2. The per-example loop (``fcnn_lib.backprop`` on one example at a time) against the
+   vectorised step, on the same network and batch.
 3. The im2col convolution (forward, and backward) against the direct-loop reference of
    ``fcnn_lib.conv``, 8 → 16 channels, 3×3 kernels, padding 1, 28×28 images, batch 32.
    The loop reference runs on fewer images and is scaled per image.
 4. Wall time of the site build and of the full test run, read from
-   ``_build/timings.json`` (or measured with ``--full``).
+   ``_build/timings.json`` if the test run wrote it (or measured with ``--full``).
 """
 
 from __future__ import annotations
@@ -52,6 +62,11 @@ TIMINGS = ROOT / "_build" / "timings.json"
 
 
 # ---------------------------------------------------------------------- timing
+#: The clock: wall time by default; CPU time of this process with ``--cpu-time`` (with
+#: BLAS on one thread, far less sensitive to other work on a busy machine).
+CLOCK = time.perf_counter
+
+
 def interleaved(candidates, repeats, number=1):
     """Time the candidates in turn, ``repeats`` rounds; return per-call times per round.
 
@@ -65,10 +80,10 @@ def interleaved(candidates, repeats, number=1):
     times = {name: [] for name in candidates}
     for _ in range(repeats):
         for name, fn in candidates.items():
-            t0 = time.perf_counter()
+            t0 = CLOCK()
             for _ in range(number):
                 fn()
-            times[name].append((time.perf_counter() - t0) / number)
+            times[name].append((CLOCK() - t0) / number)
     return times
 
 
@@ -150,6 +165,8 @@ def machine():
 SIZES = [784, 256, 128, 10]
 BATCH = 256
 LR = 0.01
+#: Targets of the rows, stated once here and written to the results file.
+TARGETS = {"step_over_products": 1.3, "step_over_torch": 1.0, "conv_speedup": 100}
 
 
 def dense_setup():
@@ -160,54 +177,137 @@ def dense_setup():
     return net, X, Y
 
 
-def relu_col(z):
-    return np.maximum(z, 0.0)
+def book_lists(net):
+    """The network's parameters and activations as fcnn_lib.backprop's lists (index l)."""
+    W = [None] + [layer.W.copy() for layer in net.param_layers]
+    b = [None] + [layer.b.copy() for layer in net.param_layers]
+    L = len(W) - 1
+    f = [None] + [F.relu] * (L - 1) + [F.identity]
+    f_prime = [None] + [F.relu_prime] * (L - 1) + [F.identity_prime]
+    return W, b, f, f_prime
 
 
-def per_example_step(Ws, bs, X, Y, lr):
-    """Textbook SGD step on a batch: one example at a time as a column vector.
+def backprop_step(W, b, f, f_prime, X, Y, lr):
+    """A training step written with fcnn_lib.backprop, the δ recursion in one place.
 
-    For each example: z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾ (column vectors), ReLU hidden layers,
-    softmax output; δ⁽ᴸ⁾ = (s − y)/m, δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ f'(z⁽ˡ⁾); the gradients
-    δ⁽ˡ⁾ a⁽ˡ⁻¹⁾ᵀ and δ⁽ˡ⁾ are summed over the examples; then W ← W − η dW.
-    Returns the gradients (for the correctness check) after updating in place.
+    Forward, then δ⁽ᴸ⁾ from the fused softmax cross-entropy, whose gradient with
+    respect to the logits z⁽ᴸ⁾ = a⁽ᴸ⁾ (identity output) is (softmax(z⁽ᴸ⁾) − y)/m
+    (book equation ``eq-bp1-softmax-ce``), then BP1–BP4 and the update W ← W − η dW.
+    Returns (dW, db); updates W and b in place (they are the benchmark's own copies).
     """
-    m = X.shape[0]
-    dWs = [np.zeros_like(W) for W in Ws]
-    dbs = [np.zeros_like(b) for b in bs]
-    L = len(Ws)
-    for i in range(m):
-        a = X[i].reshape(-1, 1)
-        acts, zs = [a], []
-        for l in range(L):
-            z = Ws[l] @ a + bs[l]
-            zs.append(z)
-            a = relu_col(z) if l < L - 1 else z
-            acts.append(a)
-        s = np.exp(a - a.max())
-        s /= s.sum()
-        delta = (s - Y[i].reshape(-1, 1)) / m
-        for l in range(L - 1, -1, -1):
-            dWs[l] += delta @ acts[l].T
-            dbs[l] += delta
-            if l > 0:
-                delta = (Ws[l].T @ delta) * (zs[l - 1] > 0)
-    for l in range(L):
-        Ws[l] -= lr * dWs[l]
-        bs[l] -= lr * dbs[l]
-    return dWs, dbs
+    L = len(W) - 1
+    z, a = F.backprop.forward(W, b, X, f)
+    _, dJ_dz = F.softmax_cross_entropy(a[L], Y)
+    _, dW, db = F.backprop.backward(W, z, a, dJ_dz, f_prime)
+    for l in range(1, L + 1):
+        W[l] -= lr * dW[l]
+        b[l] -= lr * db[l]
+    return dW, db
 
 
-def bench_dense(repeats):
+def per_example_step(W, b, f, f_prime, X, Y, lr):
+    """The textbook form: the same step with one example at a time (row s of the batch).
+
+    For each example, fcnn_lib.backprop on a batch of one; the gradients are summed
+    over the examples (each carries the batch's 1/m), then the update. Arrays the
+    loop computes itself are not re-scanned for NaN (as inside a network).
+    """
+    from fcnn_lib._checks import computed_arrays
+
+    m, L = X.shape[0], len(W) - 1
+    dW = [None] + [np.zeros_like(W[l]) for l in range(1, L + 1)]
+    db = [None] + [np.zeros_like(b[l]) for l in range(1, L + 1)]
+    with computed_arrays():
+        for s in range(m):
+            z, a = F.backprop.forward(W, b, X[s:s + 1], f)
+            dJ_dz = (F.softmax(a[L]) - Y[s:s + 1]) / m
+            _, dW_s, db_s = F.backprop.backward(W, z, a, dJ_dz, f_prime)
+            for l in range(1, L + 1):
+                dW[l] += dW_s[l]
+                db[l] += db_s[l]
+    for l in range(1, L + 1):
+        W[l] -= lr * dW[l]
+        b[l] -= lr * db[l]
+    return dW, db
+
+
+def torch_steps(net, X, Y, threads):
+    """The same training step in PyTorch (CPU, float64), or None if torch is not installed.
+
+    Two forms, both starting from fcnn_lib's initial parameters: the idiomatic one
+    (``nn.Sequential`` of Linear and ReLU, ``cross_entropy``, ``optim.SGD``) and a lean
+    one (functional calls, ``torch.autograd.grad``, in-place update). Returns
+    (steps, gradients of the first form's first call, torch version).
+    """
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(threads or torch.get_num_threads())
+    Xt = torch.from_numpy(X)
+    yt = torch.from_numpy(Y.argmax(axis=1))
+    layers = net.param_layers
+
+    model = torch.nn.Sequential(*[m for layer, last in zip(layers, [False] * (len(layers) - 1) + [True])
+                                  for m in ([torch.nn.Linear(layer.n_in, layer.n_out, dtype=torch.float64)]
+                                            + ([] if last else [torch.nn.ReLU()]))])
+    with torch.no_grad():
+        for lin, layer in zip([m for m in model if isinstance(m, torch.nn.Linear)], layers):
+            lin.weight.copy_(torch.from_numpy(layer.W))
+            lin.bias.copy_(torch.from_numpy(layer.b))
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+
+    def idiomatic():
+        opt.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.cross_entropy(model(Xt), yt)
+        loss.backward()
+        opt.step()
+        return loss
+
+    params = [torch.tensor(a, requires_grad=True) for layer in layers for a in (layer.W, layer.b)]
+
+    def lean():
+        h = Xt
+        for i in range(len(layers)):
+            h = torch.nn.functional.linear(h, params[2 * i], params[2 * i + 1])
+            if i < len(layers) - 1:
+                h = torch.relu(h)
+        loss = torch.nn.functional.cross_entropy(h, yt)
+        grads = torch.autograd.grad(loss, params)
+        with torch.no_grad():
+            for p, g in zip(params, grads):
+                p.sub_(LR * g)
+        return loss
+
+    # Gradients of the first step, for the correctness check against fcnn_lib.
+    opt.zero_grad(set_to_none=True)
+    torch.nn.functional.cross_entropy(model(Xt), yt).backward()
+    grads = [p.grad.numpy().copy() for p in model.parameters()]
+    opt.zero_grad(set_to_none=True)
+    return {"torch": idiomatic, "torch_lean": lean}, grads, f"{torch.__version__} ({torch.get_num_threads()} thread(s))"
+
+
+def bench_dense(repeats, threads):
     net, X, Y = dense_setup()
-    # Correctness first: the loop's gradients equal fcnn_lib's.
-    ref = [(layer.W.copy(), layer.b.reshape(-1, 1).copy()) for layer in net.param_layers]
+    W, b, f, f_prime = book_lists(net)
+    # Correctness first: every way of computing the step's gradients agrees.
     net.gradients(X, Y)
     g = net.grads()
-    dWs, dbs = per_example_step([W.copy() for W, _ in ref], [b.copy() for _, b in ref], X, Y, LR)
-    err = max(max(F.relative_error(dWs[l], g[f"W{l + 1}"]) for l in range(3)),
-              max(F.relative_error(dbs[l].ravel(), g[f"b{l + 1}"]) for l in range(3)))
-    assert err < 1e-10, f"per-example loop disagrees with fcnn_lib: relative error {err:.1e}"
+    lib = [g[f"{k}{l}"] for l in range(1, 4) for k in "Wb"]
+    dW, db = per_example_step([w.copy() if w is not None else None for w in W],
+                              [c.copy() if c is not None else None for c in b], f, f_prime, X, Y, LR)
+    errors = {"per-example fcnn_lib.backprop": max(F.relative_error(u, v) for u, v in
+                                                   zip([a for l in range(1, 4) for a in (dW[l], db[l])], lib))}
+    dW, db = backprop_step([w.copy() if w is not None else None for w in W],
+                           [c.copy() if c is not None else None for c in b], f, f_prime, X, Y, LR)
+    errors["fcnn_lib.backprop"] = max(F.relative_error(u, v) for u, v in
+                                      zip([a for l in range(1, 4) for a in (dW[l], db[l])], lib))
+    torch = torch_steps(dense_setup()[0], X, Y, threads)
+    if torch is not None:
+        steps, grads, torch_version = torch
+        errors["PyTorch autograd"] = max(F.relative_error(u, v) for u, v in zip(grads, lib))
+    for what, err in errors.items():
+        assert err < 1e-10, f"{what} disagrees with fcnn_lib: relative error {err:.1e}"
 
     # Inputs of the right shapes for the products alone (values from a real step).
     net.forward(X)
@@ -227,23 +327,24 @@ def bench_dense(repeats):
         Gs[1] @ Ws[1]
         Gs[0].T @ X
 
-    loop_W = [W.copy() for W, _ in ref]
-    loop_b = [b.copy() for _, b in ref]
     step_net, _, _ = dense_setup()
     full_net, _, _ = dense_setup()
+    bp = book_lists(dense_setup()[0])
+    loop = book_lists(dense_setup()[0])
 
-    def step():
-        step_net.train_step(X, Y, LR)
-
-    def step_with_dx():  # the same step, also computing ∂J/∂X of the first layer
-        full_net.gradients(X, Y)
-        full_net.sgd_step(LR)
-
-    t = interleaved({"products": products, "step": step, "step+dX": step_with_dx},
-                    repeats=repeats, number=3)
-    t_loop = interleaved({"step": step, "loop": lambda: per_example_step(loop_W, loop_b, X, Y, LR)},
-                         repeats=max(5, repeats // 2))
-    return t, t_loop, err
+    candidates = {
+        "products": products,
+        "step": lambda: step_net.train_step(X, Y, LR),
+        # the same step, also computing ∂J/∂X of the first layer
+        "step+dX": lambda: (full_net.gradients(X, Y), full_net.sgd_step(LR)),
+        "backprop": lambda: backprop_step(*bp, X, Y, LR),
+    }
+    if torch is not None:
+        candidates.update(steps)
+    t = interleaved(candidates, repeats=repeats, number=3)
+    t_loop = interleaved({"step": candidates["step"], "loop": lambda: per_example_step(*loop, X, Y, LR)},
+                         repeats=max(5, repeats // 4))
+    return t, t_loop, errors, (None if torch is None else torch_version)
 
 
 # ---------------------------------------------------------------------- 3: convolution
@@ -307,12 +408,98 @@ def wall_times(full):
 
 
 # ---------------------------------------------------------------------- report
-def ms(ts):
-    return f"{median(ts) * 1e3:.2f} ms"
+RESULTS = ROOT / "benchmarks" / "results.json"
 
 
-def verdict(ok):
-    return "met" if ok else "NOT met"
+def ms(seconds):
+    return round(seconds * 1e3, 3)
+
+
+def row(key, what, times, a, b, target=None, at_most=True):
+    """One comparison: time A / time B (medians over rounds) and its target, as a dict."""
+    ratio = paired_ratio(times, a, b)
+    met = None if target is None else (ratio <= target if at_most else ratio >= target)
+    return {"row": key, "what": what, "time_a_ms": ms(median(times[a])),
+            "time_b_ms": ms(median(times[b])), "ratio": round(ratio, 3),
+            "target": None if target is None else {"at_most" if at_most else "at_least": target},
+            "met": met}
+
+
+def rows(t, t_loop, conv):
+    out = [
+        row("1", "fcnn_lib training step (`train_step`: forward, backward, SGD update) / the "
+            "step's matrix products alone in numpy", t, "step", "products",
+            TARGETS["step_over_products"]),
+        row("1b", "the same step also computing ∂J/∂X of layer 1 (`gradients` + `sgd_step`) "
+            "/ the products alone", t, "step+dX", "products"),
+        row("1c", "the same step written with `fcnn_lib.backprop` (the δ recursion in one "
+            "place) / the products alone", t, "backprop", "products"),
+    ]
+    if "torch" in t:
+        out += [
+            row("1d", "fcnn_lib `train_step` / the same step in PyTorch (`nn.Sequential`, "
+                "`cross_entropy`, `optim.SGD`)", t, "step", "torch", TARGETS["step_over_torch"]),
+            row("1e", "fcnn_lib `train_step` / the same step in lean PyTorch (functional calls, "
+                "`autograd.grad`, in-place update)", t, "step", "torch_lean",
+                TARGETS["step_over_torch"]),
+        ]
+    out.append(row("2", "per-example loop (`fcnn_lib.backprop` on one example at a time) / "
+                   "vectorised `train_step`", t_loop, "loop", "step"))
+    if conv is not None:
+        target = TARGETS["conv_speedup"]
+        out += [
+            row("3a", "convolution forward: direct loop / im2col", conv, "fwd_loop", "fwd",
+                target, at_most=False),
+            row("3b", "convolution backward: direct loop / im2col with the patch matrix kept "
+                "from the forward pass (as `Conv2D` does)", conv, "bwd_loop", "bwd_cols",
+                target, at_most=False),
+            row("3c", "convolution backward: direct loop / im2col recomputing the patch matrix",
+                conv, "bwd_loop", "bwd", target, at_most=False),
+        ]
+    return out
+
+
+def markdown(result):
+    """The result as Markdown tables (what the script prints)."""
+    lines = ["| machine | |", "| --- | --- |"]
+    lines += [f"| {k} | {v} |" for k, v in result["machine"]]
+    lines += [f"| command | `{result['command']}` |", ""]
+    lines += ["| # | A / B | time A | time B | ratio | target |", "| --- | --- | --- | --- | --- | --- |"]
+    for r in result["rows"]:
+        target = "—"
+        if r["target"]:
+            (kind, value), = r["target"].items()
+            sign = "≤" if kind == "at_most" else "≥"
+            target = f"{sign} {value}×: {'met' if r['met'] else 'NOT met'}"
+        digits = 2 if r["ratio"] < 10 else 1 if r["ratio"] < 100 else 0
+        lines.append(f"| {r['row']} | {r['what']} | {r['time_a_ms']:.2f} ms | {r['time_b_ms']:.2f} ms "
+                     f"| {r['ratio']:.{digits}f}× | {target} |")
+    lines += ["", f"Setting: {result['setting']}", "",
+              "Correctness checks before timing (largest relative error against fcnn_lib's "
+              "gradients): " + "; ".join(f"{k} {v:.1e}" for k, v in result["checks"].items()) + ".",
+              f"Rounds: {result['rounds']}. Script run time: {result['run_time_s']:.0f} s."]
+    wt = result.get("wall_times")
+    if wt:
+        lines += ["", "| wall time | |", "| --- | --- |"]
+        lines += [f"| {name} | {seconds:.0f} s |" for name, seconds in wt.items()]
+    return "\n".join(lines)
+
+
+def interpreter():
+    """How this script was started: the project's .venv, or another Python with the
+    repository on its path (e.g. one that has PyTorch)."""
+    exe = pathlib.Path(sys.executable)
+    if exe.absolute().is_relative_to(ROOT / ".venv"):
+        return ".venv/bin/python"
+    return f"PYTHONPATH=. {exe}"
+
+
+def save(result, key, render=None):
+    """Store ``result`` (with its Markdown, from ``render``, default :func:`markdown`)
+    under ``key`` in benchmarks/results.json; other keys are kept."""
+    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    data[key] = dict(result, markdown=(render or markdown)(result))
+    RESULTS.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
 
 def main(argv=None):
@@ -322,75 +509,57 @@ def main(argv=None):
                     help="also time the site build and the full test run (minutes)")
     ap.add_argument("--repeats", type=int, default=31, help="rounds per comparison (median taken)")
     ap.add_argument("--blas-threads", type=int, default=None, metavar="N",
-                    help="rerun the script with OPENBLAS_NUM_THREADS=N (default: leave the "
-                         "environment as it is); useful on a machine shared with other work")
+                    help="rerun the script with OPENBLAS_NUM_THREADS=N and PyTorch on N threads "
+                         "(default: leave the environment as it is)")
+    ap.add_argument("--save", action="store_true",
+                    help=f"store the result in {RESULTS.relative_to(ROOT)} (read by the book's "
+                         f"benchmarks page), under 'default' or 'blas_threads_N'")
     args = ap.parse_args(argv)
     if args.blas_threads is not None and os.environ.get("OPENBLAS_NUM_THREADS") != str(args.blas_threads):
         # The thread count is read when numpy loads OpenBLAS, so start a fresh interpreter.
         env = dict(os.environ, OPENBLAS_NUM_THREADS=str(args.blas_threads))
         sys.exit(subprocess.run([sys.executable, __file__, *argv], env=env).returncode)
     t_start = time.perf_counter()
+    machine_rows = machine()
 
-    print("# fcnn_lib benchmarks\n")
-    print("| machine | |\n| --- | --- |")
-    for k, v in machine():
-        print(f"| {k} | {v} |")
-    print(f"| command | `.venv/bin/python benchmarks/bench.py{''.join(' ' + a for a in argv)}` |\n")
-
-    t, t_loop, err = bench_dense(args.repeats)
+    t, t_loop, checks, torch_version = bench_dense(args.repeats, args.blas_threads)
+    machine_rows.append(("PyTorch", torch_version or "not installed: rows 1d and 1e not measured"))
     try:
         conv, ce = bench_conv(max(5, args.repeats // 2))
+        checks["im2col vs loop convolution (forward and backward)"] = ce
     except ImportError as exc:
-        conv, ce = None, f"not measured: {exc}"
+        conv = None
+        checks[f"convolution not measured: {exc}"] = float("nan")
     wt = wall_times(args.full)
-
-    print("Ratios are medians over rounds of (time A / time B), A and B timed back to back;")
-    print("times are medians too.\n")
-    print("| # | A / B | time A | time B | ratio | target |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    r = paired_ratio(t, "step", "products")
-    print(f"| 1 | fcnn_lib training step (`train_step`: forward, backward, SGD update) / the "
-          f"step's matrix products alone in numpy; 784-256-128-10 ReLU, softmax "
-          f"cross-entropy, batch {BATCH} | {ms(t['step'])} | {ms(t['products'])} | {r:.2f}× "
-          f"| ≤ 1.30×: {verdict(r <= 1.3)} |")
-    r = paired_ratio(t, "step+dX", "products")
-    print(f"| 1b | the same step also computing ∂J/∂X of layer 1 (`gradients` + `sgd_step`) "
-          f"/ the products alone | {ms(t['step+dX'])} | {ms(t['products'])} | {r:.2f}× | — |")
-    r = paired_ratio(t_loop, "loop", "step")
-    print(f"| 2 | per-example loop (one column vector at a time) / vectorised `train_step`, "
-          f"same network and batch | {ms(t_loop['loop'])} | {ms(t_loop['step'])} | {r:.1f}× | — |")
-    if conv is not None:
-        what = (f"{CONV['c_in']} → {CONV['c_out']} channels, 3×3 kernels, padding 1, 28×28 "
-                f"images, batch {CONV['m']}; loop timed on {LOOP_IMAGES} images; times per image")
-        r = paired_ratio(conv, "fwd_loop", "fwd")
-        print(f"| 3a | convolution forward: direct loop / im2col ({what}) "
-              f"| {ms(conv['fwd_loop'])} | {ms(conv['fwd'])} | {r:.0f}× | ≥ 100×: {verdict(r >= 100)} |")
-        r = paired_ratio(conv, "bwd_loop", "bwd_cols")
-        print(f"| 3b | convolution backward: direct loop / im2col with the patch matrix kept "
-              f"from the forward pass (as `Conv2D` does) | {ms(conv['bwd_loop'])} "
-              f"| {ms(conv['bwd_cols'])} | {r:.0f}× | ≥ 100×: {verdict(r >= 100)} |")
-        r = paired_ratio(conv, "bwd_loop", "bwd")
-        print(f"| 3c | convolution backward: direct loop / im2col recomputing the patch "
-              f"matrix | {ms(conv['bwd_loop'])} | {ms(conv['bwd'])} | {r:.0f}× "
-              f"| ≥ 100×: {verdict(r >= 100)} |")
-    else:
-        print(f"| 3 | convolution | {ce} | | | |")
-    print("\n| wall time | |\n| --- | --- |")
-    for key, name in (("site_build_s", "site build (`jupyter-book build --all . -W -n --keep-going`)"),
-                      ("test_run_s", "full test run (`.venv/bin/python -m pytest`)")):
-        v = None if wt is None else wt.get(key)
-        if isinstance(v, (int, float)):
-            rc = wt.get(key[:-2] + "_rc")
-            extra = "" if rc in (None, 0) else f", exit code {rc}"
-            print(f"| {name} | {v:.0f} s ({wt['source']}{extra}) |")
-        else:
-            print(f"| {name} | not measured yet (run the README test command) |")
-    checks = f"per-example loop vs fcnn_lib gradients: relative error {err:.1e}"
-    if conv is not None:
-        checks += f"; im2col vs loop convolution (forward and backward): {ce:.1e}"
-    print(f"\nCorrectness checks before timing: {checks}.")
-    print(f"Rounds: {args.repeats} (dense step), {max(5, args.repeats // 2)} (loop, convolution). "
-          f"Script run time: {time.perf_counter() - t_start:.0f} s.")
+    wall = {}
+    if wt:
+        for key, name in (("site_build_s", "site build (`jupyter-book build --all . -W -n --keep-going`)"),
+                          ("test_run_s", "full test run (`.venv/bin/python -m pytest`)")):
+            if isinstance(wt.get(key), (int, float)):
+                wall[name] = wt[key]
+    result = {
+        "machine": machine_rows,
+        "command": interpreter() + " benchmarks/bench.py" + "".join(" " + a for a in argv),
+        "setting": (f"784-256-128-10 ReLU network, softmax cross-entropy, batch {BATCH}, float64 "
+                    f"(rows 1–2); convolution {CONV['c_in']} → {CONV['c_out']} channels, "
+                    f"{CONV['k']}×{CONV['k']} kernels, padding {CONV['padding']}, {CONV['hw']}×"
+                    f"{CONV['hw']} images, batch {CONV['m']}, the loops timed on {LOOP_IMAGES} "
+                    f"images and all times per image (rows 3a–3c). Ratios are medians over rounds "
+                    f"of (time A / time B), A and B timed back to back; times are medians too."),
+        "rows": rows(t, t_loop, conv),
+        "targets": TARGETS,
+        "checks": checks,
+        "rounds": f"{args.repeats} (dense step), {max(5, args.repeats // 4)} (per-example loop), "
+                  f"{max(5, args.repeats // 2)} (convolution)",
+        "run_time_s": round(time.perf_counter() - t_start, 1),
+        "wall_times": wall,
+    }
+    print("# fcnn_lib benchmarks\n")
+    print(markdown(result))
+    if args.save:
+        key = "default" if args.blas_threads is None else f"blas_threads_{args.blas_threads}"
+        save(result, key)
+        print(f"\nSaved as {key!r} in {RESULTS.relative_to(ROOT)}.")
 
 
 if __name__ == "__main__":

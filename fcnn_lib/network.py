@@ -137,6 +137,8 @@ class Sequential:
         for layer, pair in zip(targets, pairs):
             if len(pair) != 2:
                 raise ValueError(f"each entry must be a (W, b) pair, got {len(pair)} item(s)")
+            if not hasattr(layer, "set_params"):
+                raise TypeError(f"{layer!r} has parameters but no set_params(W, b); set its params directly")
             layer.set_params(*pair)
 
     def initialize(self, scheme, rng=None, *, scale=0.01):

@@ -234,6 +234,8 @@ def test_a_layer_that_breaks_the_contract_is_named():
 
     with pytest.raises(TypeError, match="has parameters but no initialize"):
         F.Sequential([NoInit()]).initialize("xavier", rng())
+    with pytest.raises(TypeError, match=r"has parameters but no set_params\(W, b\)"):
+        F.Sequential([NoInit()]).set_params([(np.zeros(2), np.zeros(2))])
     with pytest.raises(NotImplementedError, match="must define forward"):
         F.Sequential([F.Layer()]).forward(np.zeros((1, 2)))
 
