@@ -38,7 +38,9 @@ def _src(cell):
 
 
 def _chapter(path):
-    return re.match(r"(ch\d\d)_", path.name).group(1)
+    """The label prefix of a notebook: ``ch05`` for a chapter, else its name (``errata``)."""
+    m = re.match(r"(ch\d\d)_", path.name)
+    return m.group(1) if m else path.stem
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
