@@ -13,8 +13,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 REPO = Path(__file__).resolve().parents[1]
 TOC = REPO / "_toc.yml"
 
@@ -28,19 +26,23 @@ NON_PROSE_DIRECTIVES = {
 
 
 def toc_files(toc_path: Path = TOC) -> list[Path]:
-    """The source file of every document in the table of contents, in order."""
-    toc = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
-    names = [toc["root"]]
+    """The source file of every document in the table of contents, in order (read
+    with sphinx_external_toc, the parser Jupyter Book itself uses)."""
+    from sphinx_external_toc.parsing import FileItem, parse_toc_yaml
 
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                names.append(entry["file"])
-            walk(entry.get("sections"))
+    site_map = parse_toc_yaml(toc_path)
+    names: list[str] = []
 
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
+    def walk(docname):
+        if docname in names:
+            return
+        names.append(docname)
+        for subtree in site_map[docname].subtrees:
+            for item in subtree.items:
+                if isinstance(item, FileItem):
+                    walk(str(item))
+
+    walk(site_map.root.docname)
     paths = []
     for name in names:
         for suffix in (".ipynb", ".md"):

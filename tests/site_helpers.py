@@ -14,8 +14,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import yaml
-
 REPO = Path(__file__).resolve().parents[1]
 HTML_DIR = REPO / "_build" / "html"
 TOC = REPO / "_toc.yml"
@@ -77,25 +75,38 @@ def warning_lines(output: str) -> list[str]:
     ]
 
 
+def _toc_walk(toc_path: Path = TOC):
+    """Yield (docname, numbered) for every document of _toc.yml in reading order, as
+    Jupyter Book reads it (sphinx_external_toc); ``numbered`` is True for documents in
+    a numbered part."""
+    from sphinx_external_toc.parsing import FileItem, parse_toc_yaml
+
+    site_map = parse_toc_yaml(toc_path)
+    seen = set()
+
+    def walk(docname, numbered):
+        if docname in seen:
+            return
+        seen.add(docname)
+        yield docname, numbered
+        for subtree in site_map[docname].subtrees:
+            for item in subtree.items:
+                if isinstance(item, FileItem):
+                    yield from walk(str(item), numbered or bool(subtree.numbered))
+
+    yield from walk(site_map.root.docname, False)
+
+
 def toc_documents(toc_path: Path = TOC) -> list[str]:
     """Document names (e.g. ``book/intro``) in _toc.yml order, root first."""
-    toc = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
-    docs = [toc["root"]]
+    return [doc for doc, _ in _toc_walk(toc_path)]
 
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                docs.append(entry["file"])
-            walk(entry.get("sections"))
-            walk(entry.get("chapters"))
 
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    walk(toc.get("sections"))
-    # strip any suffix, keep order, drop duplicates
-    docs = [re.sub(r"\.(md|ipynb|rst)$", "", d) for d in docs]
-    return list(dict.fromkeys(docs))
+def chapter_numbers(toc_path: Path = TOC) -> dict[str, int]:
+    """{docname: chapter number} for the numbered chapters (numbering runs on across
+    parts: ``use_multitoc_numbering``)."""
+    numbered = [doc for doc, is_numbered in _toc_walk(toc_path) if is_numbered]
+    return {doc: i for i, doc in enumerate(numbered, start=1)}
 
 
 def site_pages() -> list[str]:
@@ -233,5 +244,138 @@ async () => {
   out.mathColor = firstMath ? getComputedStyle(firstMath).color : null;
   out.bodyColor = getComputedStyle(root).color;
   return out;
+}
+"""
+
+
+# Viewports of the browser test: a phone (iPhone 12-15 size) and a desktop.
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+# Init script for every page: record when MathJax has typeset the page
+# (window.__mathReadyAt, ms since navigation start). MathJax's startup promise resolves
+# right after the first typeset; it exists once the deferred MathJax script has run,
+# i.e. by DOMContentLoaded.
+MATH_READY_INIT_JS = r"""
+document.addEventListener('DOMContentLoaded', () => {
+  const mj = window.MathJax;
+  if (mj && mj.startup && mj.startup.promise) {
+    mj.startup.promise.then(() => { window.__mathReadyAt = performance.now(); });
+  }
+});
+"""
+
+# Layout at the current viewport: page width, display equations that need horizontal
+# scrolling (with their label and number), content images (alt text, caption, displayed
+# width against the text column). Shared with scripts/overflowing_equations.py.
+LAYOUT_PROBE_JS = r"""
+(screenWidth) => {
+  // screenWidth: the device width the page must fit (a phone browser widens its
+  // layout viewport, innerWidth, to fit content that is too wide)
+  const out = {viewport: screenWidth || window.innerWidth,
+               pageWidth: document.documentElement.scrollWidth,
+               theme: document.documentElement.dataset.theme || null};
+  // colours, to check that dark mode really applies to the math
+  const firstMath = document.querySelector('mjx-container');
+  out.mathColor = firstMath ? getComputedStyle(firstMath).color : null;
+  out.bodyColor = getComputedStyle(document.querySelector('main') || document.body).color;
+  // what sticks out of the viewport (for the failure message)
+  out.wideElements = [];
+  if (out.pageWidth > out.viewport) {
+    const clipsX = el => ['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(el).overflowX);
+    const insideScroller = el => {
+      for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) if (clipsX(p)) return true;
+      return false;
+    };
+    for (const el of document.querySelectorAll('body *')) {
+      const r = el.getBoundingClientRect();
+      if (r.right <= out.viewport + 1 || r.width === 0) continue;
+      // the innermost offenders that are not inside a box that scrolls or clips
+      if ([...el.children].some(c => c.getBoundingClientRect().right > out.viewport + 1 && !clipsX(el))) continue;
+      if (insideScroller(el) || el.closest('.skip-link, .bd-sidebar-primary, .bd-sidebar-secondary, dialog')) continue;
+      out.wideElements.push(`${el.tagName.toLowerCase()}.${[...el.classList].join('.')} ` +
+                            `"${(el.textContent || '').trim().slice(0, 40)}" right=${Math.round(r.right)}`);
+      if (out.wideElements.length >= 5) break;
+    }
+  }
+  // display equations: the scrolling box is div.math (custom.css)
+  out.equations = [];
+  const texOf = new Map();
+  const mjdoc = window.MathJax && window.MathJax.startup && window.MathJax.startup.document;
+  if (mjdoc && mjdoc.math) for (const item of mjdoc.math) texOf.set(item.typesetRoot, item.math);
+  for (const div of document.querySelectorAll('.bd-article div.math')) {
+    if (!div.offsetParent) continue;  // inside a folded solution or hidden cell
+    const eqno = div.querySelector('.eqno');
+    const number = eqno ? eqno.textContent.replace('#', '').trim() : '';
+    const label = div.id ? div.id.replace(/^equation-/, '') : '';
+    // content width: the widest typeset descendant against the box
+    const box = div.getBoundingClientRect();
+    let needed = div.scrollWidth;
+    for (const m of div.querySelectorAll('mjx-container, mjx-math')) {
+      needed = Math.max(needed, m.scrollWidth, m.getBoundingClientRect().width);
+    }
+    const overflow = Math.round(needed - div.clientWidth);
+    if (overflow > 1) {
+      const style = getComputedStyle(div);
+      const section = div.closest('section[id]');
+      out.equations.push({
+        label, number, overflow,
+        section: section ? section.id : '',
+        tex: (texOf.get(div.querySelector('mjx-container')) || '').trim().replace(/\s+/g, ' ').slice(0, 100),
+        scrolls: ['auto', 'scroll'].includes(style.overflowX) && div.scrollWidth > div.clientWidth,
+        hinted: style.backgroundImage.includes('gradient') && style.scrollbarWidth !== 'none',
+        // the box's scroll range must reach the end of the typeset equation
+        clipped: [...div.querySelectorAll('mjx-math')].some(m =>
+          m.getBoundingClientRect().width > div.scrollWidth + 1),
+      });
+    }
+  }
+  // content images: figures and images in cell outputs
+  out.images = [];
+  for (const img of document.querySelectorAll('.bd-article img')) {
+    if (img.closest('.headerlink, .navbar-brand, .bd-header-article') || img.classList.contains('toggler')) continue;
+    const column = img.closest('.bd-article');
+    const fig = img.closest('figure');
+    const cap = fig ? fig.querySelector('figcaption') : null;
+    const r = img.getBoundingClientRect();
+    out.images.push({
+      src: (img.getAttribute('src') || '').split('/').pop(),
+      alt: img.getAttribute('alt') || '',
+      caption: cap ? cap.textContent.replace('#', '').trim() : '',
+      number: cap && cap.querySelector('.caption-number') ? cap.querySelector('.caption-number').textContent.trim() : '',
+      width: Math.round(r.width), natural: img.naturalWidth,
+      column: column ? Math.round(column.clientWidth) : null,
+    });
+  }
+  return out;
+}
+"""
+
+# Performance entries of the current page: bytes transferred and when math was ready.
+WEIGHT_PROBE_JS = r"""
+() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const res = performance.getEntriesByType('resource');
+  const size = e => e.transferSize || e.encodedBodySize || 0;
+  const byUrl = res.map(e => [e.name.split('?')[0].replace(location.origin, ''), size(e)])
+                   .sort((a, b) => b[1] - a[1]);
+  return {bytes: size(nav) + res.reduce((s, e) => s + size(e), 0),
+          largest: byUrl.slice(0, 5), requests: res.length + 1,
+          mathReadyAt: window.__mathReadyAt || null};
+}
+"""
+
+# Icons: the header buttons' Font Awesome glyphs are drawn by the web font.
+ICON_PROBE_JS = r"""
+async () => {
+  await document.fonts.ready;
+  const icons = [...document.querySelectorAll('.bd-header-article i[class*="fa-"]')];
+  const drawn = icons.filter(i => {
+    const before = getComputedStyle(i, '::before');
+    return before.content && before.content !== 'none' && before.content !== 'normal'
+           && /Font Awesome/.test(before.fontFamily || getComputedStyle(i).fontFamily);
+  });
+  return {icons: icons.length, drawn: drawn.length,
+          fontLoaded: document.fonts.check('900 16px "Font Awesome 6 Free"')};
 }
 """

@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import statistics
+import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,9 +22,15 @@ import pytest
 from site_helpers import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    DESKTOP,
     HTML_DIR,
+    ICON_PROBE_JS,
+    LAYOUT_PROBE_JS,
     LOCAL_HOSTS,
+    MATH_READY_INIT_JS,
     PAGE_PROBE_JS,
+    PHONE,
+    WEIGHT_PROBE_JS,
     build_site,
     css_urls,
     is_external,
@@ -40,12 +49,21 @@ def _report(capsys, line):
         print(f"\n{line}")
 
 
+def _prebuilt():
+    """FCNN_SITE_PREBUILT=1 (test _build/html) or =<directory> (test that built site)."""
+    value = os.environ.get("FCNN_SITE_PREBUILT", "")
+    if not value:
+        return None
+    return HTML_DIR if value == "1" else Path(value)
+
+
 @pytest.fixture(scope="session")
 def built_site():
     """Build the site once per session; return (exit code, log, seconds)."""
-    if os.environ.get("FCNN_SITE_PREBUILT") == "1":
-        if not (HTML_DIR / "index.html").exists():
-            pytest.fail(f"FCNN_SITE_PREBUILT=1 but {HTML_DIR} holds no built site")
+    prebuilt = _prebuilt()
+    if prebuilt is not None:
+        if not (prebuilt / "index.html").exists():
+            pytest.fail(f"FCNN_SITE_PREBUILT: {prebuilt} holds no built site")
         return 0, "", 0.0
     exe = jupyter_book_executable()
     if not exe.exists():
@@ -58,7 +76,7 @@ def html_dir(built_site):
     code, log, _ = built_site
     if code != 0:
         pytest.fail("the site build failed; see test_build_is_clean")
-    return HTML_DIR
+    return _prebuilt() or HTML_DIR
 
 
 def test_build_is_clean(built_site, record_property, capsys, timings):
@@ -129,20 +147,72 @@ def _playwright_or_skip():
     return async_playwright
 
 
-async def _check_mode(browser, base, pages, mode, totals, external_urls, failures):
-    """Open every page in one browser context with the theme in ``mode``."""
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+#: The four ways the browser test looks at every page. Each page is loaded once (light,
+#: desktop size, empty cache: the cold load that is timed) and then looked at again on
+#: a phone-sized screen, switched to dark mode with the theme's own button, and back at
+#: desktop size: MathJax typesets each page once, which is most of the test's time.
+VIEWS = [("light", "desktop"), ("light", "phone"), ("dark", "phone"), ("dark", "desktop")]
+#: Pages also loaded in a real phone emulation (touch, 2x screen, mobile viewport),
+#: dark from the first paint: the home page, a long chapter, the reference pages.
+PHONE_PAGES = ["book/intro.html", "book/ch05_delta_recursion.html", "book/errata.html", "book/api.html"]
+#: Pages on which the phone navigation buttons are clicked.
+NAV_PAGES = {"book/intro.html", "book/ch05_delta_recursion.html", "book/api.html"}
+#: Search query whose results include pages full of math (their summaries must not show TeX).
+SEARCH_QUERY = "gradient"
+_TEX_IN_TEXT = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\(frac|partial|delta|mathbf|sum|begin)\b")
+
+
+async def _phone_navigation(page):
+    """Click the visible site-navigation and page-contents buttons; return problems."""
+    problems = []
+    checks = (
+        ("primary", "site navigation", "#pst-primary-sidebar-modal", "nav.bd-docs-nav a.reference"),
+        ("secondary", "page contents", "#pst-secondary-sidebar-modal", "#pst-page-toc-nav a"),
+    )
+    for which, name, modal, links in checks:
+        button = page.locator(f".{which}-toggle").filter(visible=True)
+        if await button.count() == 0:
+            if which == "primary":
+                problems.append(f"no visible {name} button")
+            continue
+        await button.first.click()
+        try:
+            await page.wait_for_selector(f"dialog{modal}[open] {links}", state="visible", timeout=2000)
+        except Exception:  # noqa: BLE001 - reported
+            problems.append(f"clicking the visible {name} button did not show the {name}")
+            continue
+        shown = await page.evaluate(
+            """([modal, links]) => [...document.querySelectorAll(`dialog${modal}[open] ${links}`)]
+                 .filter(a => { const r = a.getBoundingClientRect();
+                                return r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= innerWidth + 1; })
+                 .length""",
+            [modal, links],
+        )
+        if which == "primary" and shown < 8:
+            problems.append(f"the {name} shows {shown} links within the screen (expected every chapter)")
+        if which == "secondary" and shown < 1:
+            problems.append(f"the {name} shows no link")
+        await page.keyboard.press("Escape")
+        await page.wait_for_function(f"() => !document.querySelector('dialog{modal}[open]')", timeout=3000)
+    return problems
+
+
+async def _new_context(browser, data, mode, phone):
+    options = {"viewport": PHONE if phone else DESKTOP}
+    if phone:  # a phone: touch, high-density screen, mobile viewport rules
+        options.update(device_scale_factor=2, is_mobile=True, has_touch=True)
+    context = await browser.new_context(**options)
     # pydata-sphinx-theme reads both keys from localStorage before first paint
     await context.add_init_script(
         f"try {{ localStorage.setItem('mode', '{mode}'); "
         f"localStorage.setItem('theme', '{mode}'); }} catch (e) {{}}"
     )
+    await context.add_init_script(MATH_READY_INIT_JS)
 
     async def route(route_, request):
         parts = urlsplit(request.url)
         if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOCAL_HOSTS:
-            totals["external"] += 1
-            external_urls.add(request.url)
+            data["external"].add(request.url)
             await route_.abort()
         else:
             await route_.continue_()
@@ -153,59 +223,143 @@ async def _check_mode(browser, base, pages, mode, totals, external_urls, failure
     page.on("console", lambda m: events.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: events.append(f"pageerror: {e}"))
     page.on("response", lambda r: events.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    return context, page, events
+
+
+async def _load(page, base, rel, where, data):
+    """Load a page and run the content probe; None (and failures noted) if it failed."""
+    failures = data["failures"]
+    url = base + rel + (f"?q={SEARCH_QUERY}" if rel == "search.html" else "")
+    response = await page.goto(url, wait_until="load", timeout=120_000)
+    data["visits"] += 1
+    if response is None or response.status != 200:
+        failures.append(f"{where}: status {response.status if response else None}")
+        return None
+    try:
+        info = await page.evaluate(PAGE_PROBE_JS)
+    except Exception as exc:  # noqa: BLE001 - e.g. MathJax failed to load a file
+        failures.append(f"{where}: page probe failed: {str(exc).splitlines()[0]}")
+        return None
+    if info["mathNodes"] and not info["mathjax"]:
+        failures.append(f"{where}: {info['mathNodes']} math nodes but MathJax did not start")
+    if info["untypeset"]:
+        failures.append(f"{where}: math not typeset: {info['untypeset'][:3]}")
+    if info["mjx"] < info["mathNodes"]:
+        failures.append(f"{where}: {info['mjx']} mjx-container < {info['mathNodes']} math nodes")
+    if info["mathErrors"]:
+        failures.append(f"{where}: {info['mathErrors']} MathJax TeX errors")
+    if info["leftoverTex"]:
+        failures.append(f"{where}: raw TeX left in the text: {info['leftoverTex'][:3]}")
+    if info["brokenImages"]:
+        failures.append(f"{where}: images not loaded: {info['brokenImages']}")
+    return info
+
+
+def _check_colours(layout, mode, where, failures):
+    if layout["theme"] != mode:
+        failures.append(f"{where}: html[data-theme] is {layout['theme']!r}")
+    if mode == "dark" and layout["mathColor"] and layout["mathColor"] != layout["bodyColor"]:
+        failures.append(f"{where}: math colour {layout['mathColor']} differs from text {layout['bodyColor']}")
+
+
+async def _switch_to_dark(page):
+    """Press the theme's light/dark button until the page is dark (at most 3 presses)."""
+    for _ in range(3):
+        if await page.evaluate("() => document.documentElement.dataset.theme") == "dark":
+            return True
+        await page.locator(".theme-switch-button").filter(visible=True).first.click()
+    return await page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+
+
+async def _every_page(browser, base, pages, data):
+    """Every page: one cold load (light, desktop), then all four views of it."""
+    context, page, events = await _new_context(browser, data, "light", phone=False)
+    cdp = await context.new_cdp_session(page)  # every load is a cold one: no HTTP cache
+    await cdp.send("Network.enable")
+    await cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    failures = data["failures"]
     for rel in pages:
         events.clear()
-        where = f"[{mode}] {rel}"
-        url = base + rel + ("?q=backpropagation" if rel == "search.html" else "")
-        response = await page.goto(url, wait_until="load", timeout=60_000)
-        totals["visits"] += 1
-        if response is None or response.status != 200:
-            failures.append(f"{where}: status {response.status if response else None}")
+        t0 = time.monotonic()
+        await page.set_viewport_size(DESKTOP)
+        info = await _load(page, base, rel, f"[light/desktop] {rel}", data)
+        if info is None:
+            failures.extend(f"[light/desktop] {rel}: {e}" for e in events)
             continue
-        try:
-            info = await page.evaluate(PAGE_PROBE_JS)
-        except Exception as exc:  # noqa: BLE001 - e.g. MathJax failed to load a file
-            failures.append(f"{where}: page probe failed: {str(exc).splitlines()[0]}")
-            failures.extend(f"{where}: {e}" for e in events)
-            continue
+        data["math"] += info["mjx"]
+        data["images"] += info["images"] - len(info["brokenImages"])
+        data["weights"][rel] = await page.evaluate(WEIGHT_PROBE_JS)
         if rel == "search.html":
-            try:
-                await page.wait_for_selector("#search-results li", timeout=15_000)
-            except Exception:  # noqa: BLE001 - reported as a failure
-                failures.append(f"{where}: the search for 'backpropagation' found nothing")
-        await page.wait_for_timeout(50)  # let late console messages arrive
-        if info["theme"] != mode:
-            failures.append(f"{where}: html[data-theme] is {info['theme']!r}")
-        if info["mathNodes"] and not info["mathjax"]:
-            failures.append(f"{where}: {info['mathNodes']} math nodes but MathJax did not start")
-        if info["untypeset"]:
-            failures.append(f"{where}: math not typeset: {info['untypeset'][:3]}")
-        if info["mjx"] < info["mathNodes"]:
-            failures.append(f"{where}: {info['mjx']} mjx-container < {info['mathNodes']} math nodes")
-        if info["mathErrors"]:
-            failures.append(f"{where}: {info['mathErrors']} MathJax TeX errors")
-        if info["leftoverTex"]:
-            failures.append(f"{where}: raw TeX left in the text: {info['leftoverTex'][:3]}")
-        if info["brokenImages"]:
-            failures.append(f"{where}: images not loaded: {info['brokenImages']}")
-        if mode == "dark" and info["mathColor"] and info["mathColor"] != info["bodyColor"]:
-            failures.append(f"{where}: math colour {info['mathColor']} differs from text {info['bodyColor']}")
-        failures.extend(f"{where}: {e}" for e in events)
-        totals["math"] += info["mjx"]
-        totals["images"] += info["images"] - len(info["brokenImages"])
+            await _check_search(page, rel, data)
+        icons = await page.evaluate(ICON_PROBE_JS)
+        if icons["icons"] and (icons["drawn"] < icons["icons"] or not icons["fontLoaded"]):
+            failures.append(f"[light/desktop] {rel}: {icons['icons'] - icons['drawn']} of "
+                            f"{icons['icons']} header icons not drawn")
+        for mode, size in VIEWS:
+            where = f"[{mode}/{size}] {rel}"
+            if mode == "dark" and not await _switch_to_dark(page):
+                failures.append(f"{where}: the theme button did not switch to dark mode")
+                break
+            if page.viewport_size != (PHONE if size == "phone" else DESKTOP):
+                await page.set_viewport_size(PHONE if size == "phone" else DESKTOP)
+            layout = await page.evaluate(LAYOUT_PROBE_JS, (PHONE if size == "phone" else DESKTOP)["width"])
+            data["layout"][(mode, size, rel)] = layout
+            _check_colours(layout, mode, where, failures)
+            if size == "phone" and mode == "light" and rel in NAV_PAGES:
+                failures.extend(f"{where}: {p}" for p in await _phone_navigation(page))
+        await page.wait_for_timeout(30)  # let late console messages arrive
+        failures.extend(f"[light/desktop] {rel}: {e}" for e in events)
+        data["page_seconds"][rel] = time.monotonic() - t0
     await context.close()
 
 
-def test_pages_in_browser(html_dir, record_property, capsys):
-    """Every page, light and dark: loads, math typeset, images load, no errors, no external requests.
+async def _phone_pages(browser, base, data):
+    """A few pages in a real phone emulation, dark from the first paint."""
+    context, page, events = await _new_context(browser, data, "dark", phone=True)
+    failures = data["failures"]
+    for rel in PHONE_PAGES:
+        events.clear()
+        where = f"[dark/phone, first paint] {rel}"
+        info = await _load(page, base, rel, where, data)
+        if info is not None:
+            layout = await page.evaluate(LAYOUT_PROBE_JS, PHONE["width"])
+            _check_colours(layout, "dark", where, failures)
+            if layout["pageWidth"] > layout["viewport"]:
+                failures.append(f"{where}: page is {layout['pageWidth']} px wide on a "
+                                f"{layout['viewport']} px screen: " + "; ".join(layout["wideElements"]))
+            if rel in NAV_PAGES:
+                failures.extend(f"{where}: {p}" for p in await _phone_navigation(page))
+        await page.wait_for_timeout(30)
+        failures.extend(f"{where}: {e}" for e in events)
+    await context.close()
 
-    One headless chromium; the two modes run side by side, one context each.
-    """
+
+async def _check_search(page, rel, data):
+    where = f"[light/desktop] {rel}"
+    try:
+        await page.wait_for_function(
+            "() => /found/i.test((document.querySelector('#search-results .search-summary') || {}).textContent || '')",
+            timeout=30_000,
+        )
+        summaries = await page.eval_on_selector_all("#search-results p.context", "ps => ps.map(p => p.textContent)")
+    except Exception:  # noqa: BLE001 - reported as a failure
+        summaries = []
+    if not summaries:
+        data["failures"].append(f"{where}: the search for {SEARCH_QUERY!r} found nothing")
+    data["search_summaries"] = len(summaries)
+    for text in summaries:
+        if _TEX_IN_TEXT.search(text):
+            data["failures"].append(f"{where}: a search result shows raw TeX: {text[:120]!r}")
+
+
+@pytest.fixture(scope="session")
+def browser_run(html_dir):
+    """Every page in chromium at phone and desktop size, light and dark: the raw
+    results (one run per session; the tests below each assert one aspect)."""
     async_playwright = _playwright_or_skip()
     pages = site_pages()
-    failures: list[str] = []
-    totals = {"math": 0, "images": 0, "external": 0, "visits": 0}
-    external_urls: set[str] = set()
+    data = {"failures": [], "external": set(), "visits": 0, "math": 0, "images": 0,
+            "layout": {}, "weights": {}, "pages": pages, "page_seconds": {}}
 
     async def run(base):
         async with async_playwright() as pw:
@@ -213,28 +367,131 @@ def test_pages_in_browser(html_dir, record_property, capsys):
                 executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
             )
             try:
-                await asyncio.gather(
-                    *(
-                        _check_mode(browser, base, pages, mode, totals, external_urls, failures)
-                        for mode in ("light", "dark")
-                    )
-                )
+                await asyncio.gather(_every_page(browser, base, pages, data), _phone_pages(browser, base, data))
             finally:
                 await browser.close()
 
+    start = time.monotonic()
     with serve(html_dir) as base:
         asyncio.run(run(base))
+    data["seconds"] = time.monotonic() - start
+    return data
 
+
+def test_pages_in_browser(browser_run, record_property, capsys, timings):
+    """Every page, phone and desktop, light and dark: loads, math typeset, images load,
+    icons drawn, search results without TeX, no errors, no requests to other hosts."""
+    data = browser_run
+    pages = data["pages"]
     summary = (
-        f"browser check: {len(pages)} pages x 2 modes, {totals['math']} math elements typeset, "
-        f"{totals['images']} images loaded, {totals['external']} external requests"
+        f"browser check: {len(pages)} pages x {len(VIEWS)} views (phone/desktop x light/dark) "
+        f"in {data['seconds']:.1f} s, {data['math']} math elements typeset, "
+        f"{data['images']} images loaded, {len(data['external'])} external requests; slowest: "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(data["page_seconds"].items(), key=lambda kv: -kv[1])[:4])
     )
     record_property("browser_summary", summary)
+    timings("browser_test_s", data["seconds"])
     _report(capsys, summary)
-    assert totals["visits"] == 2 * len(pages), f"visited {totals['visits']} of {2 * len(pages)} pages"
-    if external_urls:
-        failures.append("external requests (aborted): " + ", ".join(sorted(external_urls)[:10]))
+    expected = len(pages) + len(PHONE_PAGES)
+    assert data["visits"] == expected, f"loaded {data['visits']} of {expected} pages"
+    assert len(data["layout"]) == len(VIEWS) * len(pages), "not every page was measured in every view"
+    failures = list(data["failures"])
+    if data["external"]:
+        failures.append("external requests (aborted): " + ", ".join(sorted(data["external"])[:10]))
     assert not failures, f"{len(failures)} problems:\n" + "\n".join(sorted(failures))
+
+
+def test_no_page_wider_than_the_screen(browser_run):
+    """No page scrolls sideways, on a phone or a desktop (only an equation may, inside its box)."""
+    wide = [
+        f"[{mode}/{size}] {rel}: page is {lay['pageWidth']} px wide on a {lay['viewport']} px screen; "
+        + "; ".join(lay["wideElements"])
+        for (mode, size, rel), lay in sorted(browser_run["layout"].items())
+        if lay["pageWidth"] > lay["viewport"]
+    ]
+    assert not wide, "\n".join(wide)
+
+
+def _overflowing(browser_run, size):
+    """{(page, label or number): equation} that need horizontal scrolling at ``size``."""
+    found = {}
+    for (mode, sz, rel), lay in browser_run["layout"].items():
+        if sz == size and mode == "light":
+            for eq in lay["equations"]:
+                found[(rel, eq["label"] or eq["number"] or eq["tex"][:40])] = eq
+    return found
+
+
+def test_equations_fit_on_a_desktop(browser_run, capsys):
+    """No display equation needs horizontal scrolling at desktop width; on a phone the
+    few that must scroll do so visibly (scrollbar and edge shadow), never clipped.
+    The phone ones are reported (scripts/overflowing_equations.py lists them too)."""
+    desktop = _overflowing(browser_run, "desktop")
+    phone = _overflowing(browser_run, "phone")
+    lines = [f"  {rel}: {eq['number'] or '(unnumbered)'} {eq['label']} +{eq['overflow']} px  {eq['tex'][:60]}"
+             for (rel, _), eq in sorted(phone.items())]
+    _report(capsys, f"display equations that scroll on a {PHONE['width']} px phone: {len(phone)}"
+            + ("\n" + "\n".join(lines) if lines else ""))
+    hidden = [f"{rel}: {eq['number']} {eq['label']} scrolls={eq['scrolls']} hinted={eq['hinted']} clipped={eq['clipped']}"
+              for (rel, _), eq in sorted({**desktop, **phone}.items())
+              if not eq["scrolls"] or not eq["hinted"] or eq["clipped"]]
+    assert not hidden, "equations cut off instead of visibly scrolling:\n" + "\n".join(hidden)
+    assert not desktop, (
+        f"{len(desktop)} display equations need horizontal scrolling at {DESKTOP['width']} px; "
+        "break them with aligned/split (list them with scripts/overflowing_equations.py):\n"
+        + "\n".join(f"  {rel}: {eq['number'] or '(unnumbered)'} {eq['label']} +{eq['overflow']} px  {eq['tex'][:80]}"
+                    for (rel, _), eq in sorted(desktop.items()))
+    )
+
+
+_PATH_LIKE = re.compile(r"(^|/)[\w.-]+\.(png|jpe?g|svg|gif|webp)$|/|^_images|jupyter_execute", re.I)
+
+
+def test_figures_have_alt_text_and_captions_and_fit_a_phone(browser_run):
+    """Every content image: real alt text (not a file path), a numbered caption; on a
+    390 px phone no image is wider than the text column."""
+    problems = []
+    for (mode, size, rel), lay in sorted(browser_run["layout"].items()):
+        for img in lay["images"]:
+            what = f"{rel}: image {img['src']}"
+            if (mode, size) == ("light", "desktop"):
+                if not img["alt"].strip() or _PATH_LIKE.search(img["alt"].strip()):
+                    problems.append(f"{what}: alt text {img['alt']!r} does not describe the picture")
+                if not img["caption"]:
+                    problems.append(f"{what}: no caption (cell metadata mystnb.figure.caption)")
+                elif not img["number"]:
+                    problems.append(f"{what}: caption is not numbered (give the figure a name)")
+            if size == "phone" and img["column"] and img["width"] > img["column"] + 0.5:
+                problems.append(f"[{mode}/{size}] {what}: {img['width']} px wide in a {img['column']} px column")
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
+
+
+#: Budget for one chapter page with everything it loads (HTML, CSS, scripts, MathJax
+#: and its fonts, images), cold and uncompressed (the test server sends no gzip; a web
+#: host's compression roughly halves it). It was 4.3 MB with the theme's icon script.
+PAGE_WEIGHT_BUDGET = 3_500_000
+
+
+def test_page_speed_and_weight(browser_run, capsys, timings, record_property):
+    """Median cold time until a chapter's math is typeset, and the chapter page weight
+    (reported); no chapter page over the budget."""
+    chapters = [rel for rel in browser_run["pages"] if re.search(r"/ch\d\d_", rel)]
+    weights = browser_run["weights"]
+    ready = [weights[rel]["mathReadyAt"] for rel in chapters if weights.get(rel, {}).get("mathReadyAt")]
+    sizes = {rel: weights[rel]["bytes"] for rel in chapters if rel in weights}
+    assert ready, "no chapter recorded when MathJax finished typesetting"
+    median_ms = statistics.median(ready)
+    heaviest = max(sizes, key=sizes.get)
+    line = (f"chapter pages, cold: math typeset after median {median_ms:.0f} ms "
+            f"(min {min(ready):.0f}, max {max(ready):.0f}); weight median "
+            f"{statistics.median(sizes.values()) / 1e6:.2f} MB, heaviest {heaviest} "
+            f"{sizes[heaviest] / 1e6:.2f} MB (largest files: "
+            + ", ".join(f"{u.split('/')[-1]} {b / 1e3:.0f} kB" for u, b in weights[heaviest]["largest"][:3]) + ")")
+    record_property("page_speed", line)
+    timings("chapter_math_ready_median_ms", median_ms)
+    _report(capsys, line)
+    over = {rel: b for rel, b in sizes.items() if b > PAGE_WEIGHT_BUDGET}
+    assert not over, f"chapter pages over {PAGE_WEIGHT_BUDGET / 1e6:.1f} MB: {over}"
 
 
 def test_toc_lists_root_first():

@@ -1,10 +1,14 @@
 """Small local Sphinx fixes for the course site (loaded via `_config.yml`).
 
-1. De-duplicate the page's script list. With Jupyter Book 1 + sphinx-book-theme,
-   inline snippets such as ``const THEBE_JS_URL = ...`` and the togglebutton selector
-   are registered twice, and the browser then raises
+1. De-duplicate the page's script list. Upstream bug sphinx-doc/sphinx#13402 (fixed in
+   Sphinx 8.2; this project pins Sphinx 7.4, which Jupyter Book 1 requires):
+   ``Sphinx.add_js_file(None, body=...)`` called after the builder is initialised (as
+   sphinx-thebe and sphinx-togglebutton do) registers the inline script twice, once
+   with filename None and once with "", and the browser then raises
    "Identifier 'THEBE_JS_URL' has already been declared". We keep the first
    occurrence of every script (same filename/body and attributes, any priority).
+   tests/test_site.py::test_upstream_still_duplicates_inline_scripts fails once the
+   installed Sphinx no longer has the bug; then remove ``_dedupe``.
 
 2. Keep napoleon away from module data and attribute docstrings. For those, napoleon
    reads a first line such as "Hidden layer: W of shape (3, 2)" as "type: text" and
@@ -17,12 +21,25 @@
    test (tests/test_prose_numbers.py) allows numbers only inside it, math, code and
    roles such as glue, so a number typed into the prose by mistake fails the tests.
 
-4. A pybtex style "authoryear": pybtex's "plain" formatting with labels such as
+4. "Book equation ``eq-...``" in fcnn_lib's docstrings becomes a link to the numbered
+   equation: every inline literal ``eq-label`` in a docstring is turned into the
+   reference :eq:`eq-label` (rendered "(5.3)"); a label that does not exist fails the
+   -n build like any broken reference.
+
+5. Page weight and the whole-book PDF (with book/_templates/layout.html and
+   course-pdf.html): pydata-sphinx-theme's 1.5 MB Font Awesome script, which only
+   re-draws the icons that its CSS web fonts already draw, is dropped from every page;
+   the header's download menu and the sidebar link the whole-course PDF
+   (``course_pdf``, written by scripts/book_pdf.py).
+
+6. A pybtex style "authoryear": pybtex's "plain" formatting with labels such as
    [Nielsen 2015], [Glorot & Bengio 2010], [He et al. 2015], so that the reference
    list matches the author-year citations in the text (bibtex_reference_style).
 """
 
 from __future__ import annotations
+
+import re
 
 
 def _script_key(script):
@@ -82,6 +99,48 @@ def _author_year_label(entry):
     return f"{who} {year}"
 
 
+#: The whole-course PDF, relative to the site root (written by scripts/book_pdf.py).
+COURSE_PDF = "backprop-course.pdf"
+
+_EQ_LITERAL = re.compile(r"``(eq-[A-Za-z0-9][\w-]*)``")
+_ICON_SCRIPT = re.compile(r"\s*<script[^>]*/_static/scripts/fontawesome\.js[^>]*>\s*</script>")
+
+
+def link_equation_labels(app, what, name, obj, options, lines):
+    """autodoc-process-docstring: ``eq-label`` -> :eq:`eq-label` (a numbered link)."""
+    for i, line in enumerate(lines):
+        if "``eq-" in line:
+            lines[i] = _EQ_LITERAL.sub(r":eq:`\1`", line)
+
+
+def without_icon_script(html):
+    """The theme's <head> assets without the Font Awesome script (see layout.html)."""
+    from markupsafe import Markup
+
+    return Markup(_ICON_SCRIPT.sub("", str(html)))
+
+
+def _template_helpers(app, pagename, templatename, context, doctree):
+    context["without_icon_script"] = without_icon_script
+    context["course_pdf"] = COURSE_PDF
+
+
+def _pdf_download_button(app, pagename, templatename, context, doctree):
+    pathto = context.get("pathto")
+    for group in context.get("header_buttons", []):
+        if group.get("label") == "download-buttons" and pathto is not None:
+            group["buttons"].append(
+                {
+                    "type": "link",
+                    "url": pathto(COURSE_PDF, 1),
+                    "text": "whole course (.pdf)",
+                    "tooltip": "Download the whole course as one PDF",
+                    "icon": "fas fa-book",
+                    "label": "download-course-pdf-button",
+                }
+            )
+
+
 def _register_bibliography_style():
     from collections import Counter
 
@@ -127,6 +186,11 @@ def setup(app):
     _register_bibliography_style()
     app.add_role("src", source_quote_role)
     app.connect("builder-inited", _wrap_napoleon)
+    app.connect("autodoc-process-docstring", link_equation_labels)
+    # before the themes render their sidebar templates (priority 500) ...
+    app.connect("html-page-context", _template_helpers, priority=100)
+    # ... and after sphinx-book-theme has built its header buttons (priority 501)
+    app.connect("html-page-context", _pdf_download_button, priority=800)
     # run late, after the theme and extensions have added their files
     app.connect("html-page-context", _dedupe, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
