@@ -31,15 +31,16 @@ def computed_arrays():
         _SCAN.reset(token)
 
 
-def as_float_array(x, name: str = "input", *, ndim: int | None = None) -> np.ndarray:
+def as_float_array(x, name="input", *, ndim: int | None = None) -> np.ndarray:
     """Return ``x`` as a float64 array, checking type, rank and finiteness.
 
     Parameters
     ----------
     x : array_like
         Numbers (bool, int or float). Strings, objects and ragged lists are refused.
-    name : str
-        How the array is called in error messages.
+    name : str or callable
+        How the array is called in error messages (a function returning the name is
+        called only when there is an error to report).
     ndim : int, optional
         Required number of dimensions.
 
@@ -53,25 +54,30 @@ def as_float_array(x, name: str = "input", *, ndim: int | None = None) -> np.nda
     try:
         arr = np.asarray(x)
     except ValueError as exc:  # a ragged nested list
-        raise ValueError(f"{name} must be a rectangular array of numbers: {exc}") from None
+        raise ValueError(f"{_name(name)} must be a rectangular array of numbers: {exc}") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(
-            f"{name} must hold real numbers, got an array of dtype {arr.dtype} "
+            f"{_name(name)} must hold real numbers, got an array of dtype {arr.dtype} "
             f"(shape {arr.shape})"
         )
     arr = arr.astype(np.float64, copy=False)
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(
-            f"{name} must have {ndim} dimension(s), got shape {arr.shape} "
+            f"{_name(name)} must have {ndim} dimension(s), got shape {arr.shape} "
             f"({arr.ndim} dimension(s))"
         )
     if _SCAN.get() and not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ValueError(
-            f"{name} (shape {arr.shape}) contains NaN or inf, first at index "
+            f"{_name(name)} (shape {arr.shape}) contains NaN or inf, first at index "
             f"{tuple(int(i) for i in bad)}: {arr[tuple(bad)]}"
         )
     return arr
+
+
+def _name(name):
+    """The name for an error message: ``name`` itself, or what the function returns."""
+    return name() if callable(name) else name
 
 
 def check_same_shape(a: np.ndarray, y: np.ndarray, a_name: str, y_name: str) -> None:

@@ -65,7 +65,7 @@ class Layer:
     def _check_input(self, x, ndim, size1, expected):
         """``x`` as a float64 array, refused unless it has ``ndim`` dimensions and
         ``size1`` entries along axis 1 (``expected`` describes the shape in words)."""
-        x = as_float_array(x, f"input to {self!r}")
+        x = as_float_array(x, lambda: f"input to {self!r}")
         if x.ndim != ndim or x.shape[1] != size1:
             raise ValueError(f"{self!r} expects input of shape {expected}, got {x.shape}")
         return x
@@ -75,7 +75,7 @@ class Layer:
         (None if there was no forward pass yet)."""
         if out_shape is None:
             raise RuntimeError(f"{self!r}: call forward before backward")
-        grad_out = as_float_array(grad_out, f"gradient into {self!r}")
+        grad_out = as_float_array(grad_out, lambda: f"gradient into {self!r}")
         if grad_out.shape != tuple(out_shape):
             raise ValueError(
                 f"{self!r}: gradient has shape {grad_out.shape} but the layer's "
@@ -313,7 +313,7 @@ class Activation(Layer):
 
     def forward(self, z):
         """A = f(Z), same shape as Z ((m, n) for softmax)."""
-        z = as_float_array(z, f"input to {self!r}")
+        z = as_float_array(z, lambda: f"input to {self!r}")
         if self.name == "softmax" and z.ndim != 2:
             raise ValueError(f"{self!r} expects shape (m, n), got {z.shape}")
         self._z = z
@@ -346,7 +346,7 @@ class Flatten(Layer):
 
     def forward(self, x):
         """(m, d₁, d₂, …) → (m, d₁·d₂·…)."""
-        x = as_float_array(x, f"input to {self!r}")
+        x = as_float_array(x, lambda: f"input to {self!r}")
         if x.ndim < 2:
             raise ValueError(f"{self!r} expects input of shape (m, ...) with at least 2 "
                              f"dimensions, got {x.shape}")
