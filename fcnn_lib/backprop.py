@@ -31,7 +31,8 @@ the gradients are means over the batch. Weight decay λ adds λ W⁽ˡ⁾ to ``d
 changes no δ (book equation ``eq-weight-decay``).
 
 :class:`fcnn_lib.network.Sequential` computes the same numbers layer by layer
-(``tests/test_backprop.py`` proves it on random networks).
+(``tests/test_backprop.py`` checks it on random networks of several depths,
+activations and losses).
 """
 
 from __future__ import annotations
