@@ -7,8 +7,14 @@ says, in words, whether it is right:
 
 1. its shape must equal the shape of the variable (the rule);
 2. its values must agree with central finite differences
-   (:func:`fcnn_lib.gradcheck.numerical_gradient`, compared with
-   :func:`fcnn_lib.gradcheck.relative_error`).
+   (:func:`fcnn_lib.gradcheck.numerical_gradient`): as a whole, by
+   :func:`fcnn_lib.gradcheck.relative_error`, and entry by entry, so that a wrong entry
+   cannot hide behind larger right ones (a norm-based error alone would pass a gradient
+   whose only wrong entry is small next to the others).
+
+A check holds at the point it is given, for the entries finite differences can resolve:
+an entry smaller than their noise (estimated from a second difference with step 2h and
+from the size of J; about 1e-9 for J of order one with h = 1e-5) cannot be told from 0.
 
 It also recognises the most common mistake the rule cannot catch by itself: a
 proposal that is the *transpose* of the true gradient. For a non-square variable the
@@ -16,7 +22,9 @@ shape test already fails; for a square one (W of shape (n, n)) the shapes match 
 only the values can tell. And it recognises the mistakes of the element-wise case, where
 the gradient is g ⊙ f′(z) (book equation ``eq-ch04-elementwise``) and no matrix product fits:
 an (n, n) outer product whose diagonal is the gradient, or an inner product gᵀf′(z)
-whose single number is the sum of the gradient's entries.
+whose single number is the sum of the gradient's entries; for a batch Z of shape (m, n),
+the (m, m) product G f′(Z)ᵀ whose diagonal holds the row sums of G ⊙ f′(Z), or the
+(n, n) product Gᵀf′(Z) whose diagonal holds its column sums.
 
 :func:`candidate_products` is step 2 of the two-step method as a search: every product of
 two factors, in either order and each possibly transposed, with the shape it gives.
@@ -49,8 +57,10 @@ class ProposedGradientCheck(NamedTuple):
     ``proposed``, the proposal as a float64 array of its own shape; ``numeric``, the
     finite-difference gradient, of the shape of the variable; ``rel_error``, the
     relative error between the two (None if the shapes differ, since they cannot then
-    be compared entry by entry); ``worst_index``, the index of the largest absolute
-    difference (None if the shapes differ).
+    be compared entry by entry); ``worst_index``, the index of the entry that disagrees
+    most (None if the shapes differ); ``noise``, the estimated finite-difference error
+    below which an entry's difference is not counted (see
+    :func:`check_proposed_gradient`).
     """
 
     passed: bool
@@ -60,6 +70,7 @@ class ProposedGradientCheck(NamedTuple):
     numeric: np.ndarray
     rel_error: float | None
     worst_index: tuple | None
+    noise: float | None = None
 
     def __str__(self):
         return self.message
@@ -89,31 +100,45 @@ def _scalar_value(f, x):
 
 
 def _elementwise_hint(proposed, numeric, name, tol):
-    """The element-wise mistakes (``eq-ch04-elementwise``): a sentence, or "" if neither fits.
+    """The element-wise mistakes (``eq-ch04-elementwise``): a sentence, or "" if none fits.
 
-    The variable is a vector of n > 1 entries (shape (n,) or a column/row of n), its true
-    gradient g ⊙ f′(z) has n entries. An (n, n) proposal whose diagonal is that gradient
-    is an outer product such as g f′(z)ᵀ (or diag(g) diag(f′(z)) kept as a matrix); a
-    single number equal to the sum of the gradient's entries is the inner product gᵀf′(z).
+    The true gradient is G ⊙ f′(Z) with the shape of the variable: a vector of n > 1
+    entries (shape (n,), read as a column (n, 1), or a column or row) or a batch (m, n).
+    A square product of the two factors has on its diagonal the sums of the gradient's
+    rows (G f′(Z)ᵀ, shape (m, m); for a column g f′(z)ᵀ, whose diagonal is the gradient)
+    or of its columns (Gᵀ f′(Z), shape (n, n)); a single number equal to the sum of all
+    entries is the inner product gᵀf′(z).
     """
-    n = numeric.size
-    if n < 2 or max(numeric.shape) != n:
+    if numeric.size < 2 or numeric.ndim > 2:
         return ""
-    flat = numeric.reshape(-1)
-    if proposed.shape == (n, n) and relative_error(np.diag(proposed).copy(), flat) < tol:
+    N = numeric.reshape(-1, 1) if numeric.ndim == 1 else numeric
+    rows, cols = N.shape
+    fix = "For an element-wise function the gradient is the element-wise product {} (NumPy: g * fprime)"
+    if proposed.size == 1 and relative_error(proposed.reshape(1), np.array([N.sum()])) < tol:
         return (
-            f" Its diagonal agrees with finite differences: you built a matrix of shape "
-            f"({n}, {n}) (an outer product such as g f′(z)ᵀ) where each entry of {name} has "
-            f"its own derivative. For an element-wise function the gradient is the element-wise "
-            f"product g ⊙ f′(z) (NumPy: g * fprime), the diagonal of that matrix."
-        )
-    total = float(flat.sum())
-    if proposed.size == 1 and relative_error(proposed.reshape(1), np.array([total])) < tol:
-        return (
-            f" Its single value equals the sum of the {n} entries of the true gradient: you "
+            f" Its single value equals the sum of the {N.size} entries of the true gradient: you "
             f"took an inner product gᵀf′(z) where the element-wise product g ⊙ f′(z) is "
             f"needed (NumPy: g * fprime, not g @ fprime)."
         )
+    if proposed.ndim != 2 or proposed.shape[0] != proposed.shape[1] or proposed.shape[0] < 2:
+        return ""
+    k, diagonal = proposed.shape[0], np.diag(proposed).copy()
+    if (cols == 1 and k == rows) or (rows == 1 and k == cols):  # a vector of n entries
+        if relative_error(diagonal, N.reshape(-1)) < tol:
+            return (
+                f" Its diagonal agrees with finite differences: you built a matrix of shape "
+                f"({k}, {k}) (an outer product such as g f′(z)ᵀ) where each entry of {name} has "
+                f"its own derivative. {fix.format('g ⊙ f′(z)')}, the diagonal of that matrix."
+            )
+        return ""
+    for size, sums, product, over in ((rows, N.sum(axis=1), "G f′(Z)ᵀ", "row"),
+                                      (cols, N.sum(axis=0), "Gᵀ f′(Z)", "column")):
+        if k == size and relative_error(diagonal, sums) < tol:
+            return (
+                f" Its diagonal holds the sums of the {over}s of the true gradient: you multiplied "
+                f"the two factors as matrices ({product}, shape ({k}, {k})), which sums over "
+                f"entries, where each entry of {name} has its own derivative. {fix.format('G ⊙ f′(Z)')}."
+            )
     return ""
 
 
@@ -205,10 +230,14 @@ def check_proposed_gradient(f, proposed, x, *, name="x", tol=1e-7, h=1e-5, raise
     name : str
         How the variable is called in the messages (e.g. ``"W"``).
     tol : float
-        The proposal passes if its relative error to finite differences is below
-        ``tol`` (default 1e-7, see ``eq-rel-error``).
+        The proposal passes if its relative error to the finite-difference gradient
+        ĝ is below ``tol`` (default 1e-7, see ``eq-rel-error``) *and* every entry
+        agrees: |gᵢ − ĝᵢ| ≤ tol · max(|gᵢ|, |ĝᵢ|) + noise. The noise is ten times an
+        estimate of the finite-difference error, max over entries of |ĝ(2h) − ĝ(h)|
+        (truncation and round-off) plus ε (|J| + max |xⱼ ĝⱼ|) / h (the round-off of J);
+        so an entry smaller than the noise cannot be told from 0.
     h : float
-        Finite-difference step.
+        Finite-difference step (the noise estimate also uses 2h).
     raise_on_failure : bool
         If True, raise :class:`GradientCheckFailed` with the message instead of
         returning a failed result.
@@ -236,7 +265,13 @@ def check_proposed_gradient(f, proposed, x, *, name="x", tol=1e-7, h=1e-5, raise
     For J = Σᵢ tanh(zᵢ) with z of shape (n,), the gradient is the element-wise
     1 − tanh²(z); the outer product ``np.outer(g, fprime)`` or the inner product
     ``g @ fprime`` (with g the ones vector, fprime = 1 − tanh²(z)) fails with the verdict
-    ``"element-wise"``, while ``g * fprime`` passes.
+    ``"element-wise"``, while ``g * fprime`` passes. For a batch Z of shape (m, n) the
+    same holds for ``G @ fprime.T`` (shape (m, m)) and ``G.T @ fprime`` (shape (n, n)).
+
+    For J = ½‖tanh(z) − y‖² with z = (0.3, −0.5, 1, 10), a proposal whose entry for the
+    saturated unit is 0 instead of about 7e-9 has a relative error near 1e-8, below
+    ``tol``; it fails all the same (verdict ``"wrong values"``), because that entry
+    differs from finite differences by more than their noise.
     """
     if not callable(f):
         raise TypeError(f"f must be a function returning the scalar J, got {type(f).__name__}")
@@ -252,15 +287,20 @@ def check_proposed_gradient(f, proposed, x, *, name="x", tol=1e-7, h=1e-5, raise
             raise TypeError(f"{label} must be a positive number, got {value!r}")
         if not value > 0 or not np.isfinite(value):
             raise ValueError(f"{label} must be a positive number, got {value!r}")
-    _scalar_value(f, x)  # J must be a scalar before anything else is said
+    J0 = _scalar_value(f, x)  # J must be a scalar before anything else is said
 
     numeric = numerical_gradient(lambda v: _scalar_value(f, v), x, h)
+    numeric_2h = numerical_gradient(lambda v: _scalar_value(f, v), x, 2 * h)
+    eps = np.finfo(np.float64).eps
+    noise = 10 * float(np.max(np.abs(numeric_2h - numeric), initial=0.0)
+                       + eps * (abs(J0) + float(np.max(np.abs(x * numeric), initial=0.0))) / h)
     want, got = x.shape, proposed.shape
 
     def done(passed, verdict, message, rel=None, worst=None):
         if not passed and raise_on_failure:
             raise GradientCheckFailed(message)
-        return ProposedGradientCheck(passed, verdict, message, proposed, numeric, rel, worst)
+        return ProposedGradientCheck(passed, verdict, message, proposed, numeric, rel, worst,
+                                     noise)
 
     if got != want:
         message = (
@@ -295,13 +335,25 @@ def check_proposed_gradient(f, proposed, x, *, name="x", tol=1e-7, h=1e-5, raise
 
     rel = relative_error(proposed, numeric)
     diff = np.abs(proposed - numeric)
-    worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), want)) if diff.size else ()
-    if rel < tol:
+    allowed = tol * np.maximum(np.abs(proposed), np.abs(numeric)) + noise
+    excess = diff / allowed  # an entry agrees if its excess is at most 1
+    worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(excess)), want)) if diff.size else ()
+    if rel < tol and not np.any(excess > 1):
         message = (
             f"Correct: ∂J/∂{name} has the shape {want} of {name} and agrees with finite "
-            f"differences (relative error {_sci(rel)} < {_sci(tol, 0)})."
+            f"differences, as a whole (relative error {_sci(rel)} < {_sci(tol, 0)}) and "
+            f"entry by entry."
         )
         return done(True, "correct", message, rel, worst)
+    if rel < tol:  # small overall, but one entry is wrong: a norm hides it
+        message = (
+            f"Shapes match and the relative error over all entries is small ({_sci(rel)} < "
+            f"{_sci(tol, 0)}), but entry {_fmt_index(worst)} is wrong: yours is "
+            f"{proposed[worst]:.6g} and finite differences give {numeric[worst]:.6g}, a "
+            f"difference of {_sci(diff[worst])}, more than their noise ({_sci(noise)}) allows. "
+            f"The entry is small next to the others, so the norm hides it; check its derivative."
+        )
+        return done(False, "wrong values", message, rel, worst)
 
     if len(want) == 2 and want[0] == want[1] and relative_error(proposed.T, numeric) < tol:
         message = (
@@ -312,6 +364,12 @@ def check_proposed_gradient(f, proposed, x, *, name="x", tol=1e-7, h=1e-5, raise
         )
         return done(False, "transposed", message, rel, worst)
 
+    hint = _elementwise_hint(proposed, numeric, name, tol) if proposed.ndim == 2 else ""
+    if hint:  # a square batch: G f′(Z)ᵀ has the shape of Z
+        message = f"Shapes match, but only because {name} is square {want}." + hint
+        return done(False, "element-wise", message, rel, worst)
+
+    worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), want)) if diff.size else ()
     where = f"largest difference at index {_fmt_index(worst)}, where yours" if worst else "yours"
     message = (
         f"Shapes match, but the values differ from finite differences (relative error "

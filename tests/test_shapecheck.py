@@ -245,3 +245,91 @@ def test_candidate_products_bad_input():
         F.shapecheck.candidate_products((2, 3), [("g", (2, 1)), ("a", (3, 0))])
     with pytest.raises(TypeError, match="name must be a string, got 7"):
         F.shapecheck.candidate_products((2, 3), [("g", (2, 1)), (7, (3, 1))])
+
+
+# ---------------------------------------------------------------- entry by entry
+def test_a_wrong_small_entry_is_not_hidden_by_the_norm():
+    # J = ½‖tanh(z) − y‖² with one saturated unit: its gradient entry (about 7e-9) is
+    # tiny next to the others, so setting it to 0 leaves the relative error near 1e-8
+    z = np.array([0.3, -0.5, 1.0, 10.0])
+    y = np.random.default_rng(0).normal(size=4)
+
+    def J(z):
+        return 0.5 * float(np.sum((np.tanh(z) - y) ** 2))
+
+    e = np.exp(-2 * np.abs(z))
+    g = (np.tanh(z) - y) * 4 * e / (1 + e) ** 2  # tanh′ without cancellation
+    wrong = g.copy()
+    wrong[3] = 0.0
+    assert F.relative_error(wrong, g) < 1e-7  # the norm alone would pass it
+    res = F.check_proposed_gradient(J, wrong, z, name="z")
+    assert not res.passed and res.verdict == "wrong values"
+    assert res.worst_index == (3,) and "entry (3,) is wrong" in res.message
+    assert res.rel_error < 1e-7 and abs(g[3]) > 5 * res.noise
+    assert F.check_proposed_gradient(J, g, z, name="z").passed
+
+
+def test_noise_floor_accepts_true_gradients_with_tiny_entries_and_cancellation():
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        n = int(rng.integers(2, 6))
+        c = rng.normal(size=n) * 10 ** rng.uniform(0, 4)
+        x = rng.normal(size=n) * 10 ** rng.uniform(-2, 1)
+        x[-1] = -(c[:-1] @ x[:-1]) / c[-1]  # J near 0 although its terms are large
+
+        def J(v):
+            return float(np.sum(c * v)) + float(np.sum(np.sin(v)))
+
+        assert F.check_proposed_gradient(J, c + np.cos(x), x).passed
+    z = np.array([0.5, 25.0, -30.0])  # true entries 1e-21 and 1e-26, far below the noise
+    e = np.exp(-2 * np.abs(z))
+    assert F.check_proposed_gradient(lambda v: float(np.sum(np.tanh(v))), 4 * e / (1 + e) ** 2, z).passed
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**16), scale=st.sampled_from([0.1, 1.0, 5.0]))
+def test_true_network_gradients_pass_entry_by_entry(seed, scale):
+    rng = np.random.default_rng(seed)
+    net = F.mlp([3, 4, 2], activation="tanh", loss="softmax_cross_entropy", rng=rng)
+    X, Y = scale * rng.normal(size=(5, 3)), F.one_hot(rng.integers(0, 2, size=5), 2)
+    _, grads = net.gradients(X, Y)
+    grads = {k: v.copy() for k, v in grads.items()}
+    for name, param in net.params().items():
+        res = F.check_proposed_gradient(lambda _: net.loss(X, Y), grads[name], param, name=name)
+        assert res.passed, res.message
+
+
+# ---------------------------------------------------------------- the element-wise case, batches
+def batch_problem(m, n, seed=4):
+    """J(Z) = Σ C ⊙ tanh(Z) for a batch Z (m, n): G = C, ∂J/∂Z = G ⊙ tanh′(Z)."""
+    rng = np.random.default_rng(seed)
+    Z, C = rng.normal(size=(m, n)), rng.normal(size=(m, n))
+    return (lambda Z: float(np.sum(C * np.tanh(Z)))), C, F.tanh_prime(Z), Z
+
+
+@pytest.mark.parametrize("m, n", [(5, 3), (3, 5), (4, 2)])
+def test_batch_matrix_products_are_named_elementwise(m, n):
+    J, G, fprime, Z = batch_problem(m, n)
+    rows = F.check_proposed_gradient(J, G @ fprime.T, Z, name="Z")  # (m, m)
+    assert rows.verdict == "element-wise" and f"({m}, {m})" in rows.message
+    assert "sums of the rows" in rows.message and "G ⊙ f′(Z)" in rows.message
+    cols = F.check_proposed_gradient(J, G.T @ fprime, Z, name="Z")  # (n, n)
+    assert cols.verdict == "element-wise" and "sums of the columns" in cols.message
+    inner = F.check_proposed_gradient(J, np.vdot(G, fprime), Z, name="Z")
+    assert inner.verdict == "element-wise" and f"sum of the {m * n} entries" in inner.message
+    assert F.check_proposed_gradient(J, G * fprime, Z, name="Z").passed
+
+
+def test_square_batch_product_has_the_right_shape_but_is_named():
+    J, G, fprime, Z = batch_problem(4, 4)
+    res = F.check_proposed_gradient(J, G @ fprime.T, Z, name="Z")
+    assert not res.passed and res.verdict == "element-wise"
+    assert "square (4, 4)" in res.message and "sums of the rows" in res.message
+
+
+def test_column_vectors_get_the_vector_message():
+    J, G, fprime, Z = batch_problem(4, 1)
+    res = F.check_proposed_gradient(J, G @ fprime.T, Z, name="z")
+    assert res.verdict == "element-wise" and "diagonal agrees" in res.message
+    res = F.check_proposed_gradient(J, G.T @ fprime, Z, name="z")
+    assert res.verdict == "element-wise" and "inner product" in res.message
