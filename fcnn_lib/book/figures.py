@@ -237,15 +237,17 @@ def phone_text_px(fig, width_px=None):
     return min(sizes) * SHOWN_DPI / 72.0 * scale
 
 
-def figure_digest(fig):
+def figure_digest(fig, *, draw=True):
     """A plain-text summary of everything ``fig`` plots (see the module docstring).
 
     One line for the figure, then per axes one line with the title, one per axis (label,
     scale, limits, tick labels) and one per artist (lines, collections, images, patches,
     texts, legend), each with its colours and a hash of its data rounded to
-    :data:`DIGEST_DIGITS` significant digits.
+    :data:`DIGEST_DIGITS` significant digits. Tick labels exist only after a draw, so
+    the figure is drawn first unless ``draw=False`` (it was just saved).
     """
-    fig.canvas.draw()  # tick labels exist only after a draw
+    if draw:
+        fig.canvas.draw()
     w, h = fig.get_size_inches()
     lines = [
         f"figure {_num(w, 3)} x {_num(h, 3)} in, {len(fig.axes)} axes, "
@@ -325,10 +327,10 @@ def show(fig=None):
     fig = plt.gcf() if fig is None else fig
     if not isinstance(fig, Figure):
         raise TypeError(f"show() expects a matplotlib Figure, got {type(fig).__name__}")
-    digest = figure_digest(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=SHOWN_DPI * PIXEL_RATIO, bbox_inches="tight",
                 pad_inches=0.05, metadata={"Software": None})
+    digest = figure_digest(fig, draw=False)  # saving drew it: tick labels are set
     png = _palette_png(buf.getvalue())
     px_w, px_h = _png_size(png)
     width, height = round(px_w / PIXEL_RATIO), round(px_h / PIXEL_RATIO)
