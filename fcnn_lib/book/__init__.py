@@ -18,5 +18,6 @@ Notebooks reach all of it as ``F.book.<name>`` after ``import fcnn_lib as F``.
 from .figures import figure_digest, show, use_style
 from .numbers import at_most, glue, stable
 from .running_example import running_example
+from . import experiments  # chapter 8: seeds × splits trained together, mean ± sd tables
 
 __all__ = ["at_most", "figure_digest", "glue", "running_example", "show", "stable", "use_style"]
