@@ -103,7 +103,7 @@ def _author_year_label(entry):
 COURSE_PDF = "backprop-course.pdf"
 
 _EQ_LITERAL = re.compile(r"``(eq-[A-Za-z0-9][\w-]*)``")
-_ICON_SCRIPT = re.compile(r"\s*<script[^>]*/_static/scripts/fontawesome\.js[^>]*>\s*</script>")
+_ICON_SCRIPT = re.compile(r"\s*<script[^>]*\b_static/scripts/fontawesome\.js[^>]*>\s*</script>")
 
 
 def link_equation_labels(app, what, name, obj, options, lines):
@@ -139,6 +139,18 @@ def _pdf_download_button(app, pagename, templatename, context, doctree):
                     "label": "download-course-pdf-button",
                 }
             )
+
+
+def _singlehtml_handlers(app):
+    """The single-page build (scripts/book_pdf.py prints it as the whole-course PDF)
+    renders nodes the same way as the HTML build: Sphinx looks up node handlers by
+    builder name first and by format ("html") only when no extension registered any
+    for "singlehtml"; some do, which hides myst-nb's HTML-only handlers (e.g. for
+    hidden code cells) from the single-page build."""
+    handlers = app.registry.translation_handlers
+    if app.builder.name == "singlehtml" and "singlehtml" in handlers:
+        for node, visitors in handlers.get("html", {}).items():
+            handlers["singlehtml"].setdefault(node, visitors)
 
 
 def _register_bibliography_style():
@@ -186,6 +198,7 @@ def setup(app):
     _register_bibliography_style()
     app.add_role("src", source_quote_role)
     app.connect("builder-inited", _wrap_napoleon)
+    app.connect("builder-inited", _singlehtml_handlers)
     app.connect("autodoc-process-docstring", link_equation_labels)
     # before the themes render their sidebar templates (priority 500) ...
     app.connect("html-page-context", _template_helpers, priority=100)
