@@ -4,6 +4,7 @@ Usage (from the repository root)::
 
     .venv/bin/python benchmarks/bench.py                     # ratios; about a minute
     .venv/bin/python benchmarks/bench.py --blas-threads 1    # BLAS (and PyTorch) on one thread
+    .venv/bin/python benchmarks/bench.py --blas-threads 1 --cpu-time   # on a busy machine
     .venv/bin/python benchmarks/bench.py --save              # also store benchmarks/results.json
     .venv/bin/python benchmarks/bench.py --full              # also time the site build and tests
 
