@@ -267,3 +267,24 @@ def test_objective_falls_on_a_simple_problem():
     assert all(b < a for a, b in zip(history["loss"][:5], history["loss"][1:6]))  # falls at first
     assert history["loss"][-1] < 0.25 * history["loss"][0]
     assert np.mean(net.predict(X).argmax(axis=1) == Y.argmax(axis=1)) > 0.95
+
+
+# ---------------------------------------------------------------------- names
+NOTEBOOK_NAMES = """mlp Sequential Dense Activation Conv2D Flatten Layer im2col col2im conv2d_forward
+conv2d_backward conv2d_forward_loop conv2d_backward_loop conv2d_forward_fft conv_output_shape
+check_network check_gradient numerical_gradient relative_error max_rel_error load_digits one_hot
+train_val_test_split init_std init_weights sigmoid sigmoid_prime tanh tanh_prime relu relu_prime
+leaky_relu leaky_relu_prime identity identity_prime softmax softmax_jacobian softmax_prime_diagonal
+softmax_vjp get_activation mse binary_cross_entropy categorical_cross_entropy softmax_cross_entropy
+sigmoid_cross_entropy get_loss fit train_step sgd_step backprop book""".split()
+
+
+def test_the_names_the_chapters_use_are_reachable():
+    missing = [name for name in NOTEBOOK_NAMES if not hasattr(F, name)]
+    assert not missing
+    net = F.mlp([2, 3, 1], rng=np.random.default_rng(0))
+    for method in ("forward", "backward", "trace", "params", "grads", "fit", "train_step", "sgd_step",
+                   "gradients", "loss", "set_params", "initialize", "predict", "penalty"):
+        assert callable(getattr(net, method)), method
+    net.gradients(np.zeros((2, 2)), np.zeros((2, 1)))
+    assert F.LayerTrace._fields == ("l", "a_prev", "z", "a", "delta", "dW", "db")
