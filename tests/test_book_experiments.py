@@ -186,3 +186,15 @@ def test_plot_paired_draws_one_row_per_comparison():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["b\n− a", "c\n− a"]
     plt.close(fig)
 
+
+def test_fit_stacked_restores_the_blas_thread_count(digits):
+    guard = E._OneBlasThread()
+    if guard._get is None:
+        pytest.skip("no OpenBLAS thread control found in this NumPy")
+    before = guard._get()
+    images, labels = digits
+    X = images[:40].reshape(1, 40, -1)
+    Y = F.one_hot(labels[:40], 10)[None]
+    E.fit_stacked([F.mlp([64, 10], loss="softmax_cross_entropy", rng=np.random.default_rng(0))], X, Y,
+                  epochs=1, batch_size=8, lr=0.1, order_rngs=[np.random.default_rng(1)])
+    assert guard._get() == before
