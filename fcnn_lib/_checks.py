@@ -66,7 +66,7 @@ def as_float_array(x, name="input", *, ndim: int | None = None) -> np.ndarray:
             f"{_name(name)} must have {ndim} dimension(s), got shape {arr.shape} "
             f"({arr.ndim} dimension(s))"
         )
-    if _SCAN.get() and not np.all(np.isfinite(arr)):
+    if _SCAN.get() and not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ValueError(
             f"{_name(name)} (shape {arr.shape}) contains NaN or inf, first at index "

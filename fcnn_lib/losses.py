@@ -57,7 +57,7 @@ def _prepare(pred, y, pred_name, labels=None):
     if labels == "distributions":
         sums = y.sum(axis=1)
         bad = np.abs(sums - 1.0) > ROW_SUM_TOL
-        if np.any(bad):
+        if bad.any():
             i = int(np.argmax(bad))
             raise ValueError(
                 f"each row of labels y must sum to 1 (one-hot or soft labels: a probability "
@@ -67,7 +67,7 @@ def _prepare(pred, y, pred_name, labels=None):
 
 
 def _check_probabilities(p, name):
-    if np.any(p < 0) or np.any(p > 1):
+    if p.min() < 0 or p.max() > 1:
         raise ValueError(
             f"{name} must be probabilities in [0, 1]; got values in "
             f"[{p.min():.6g}, {p.max():.6g}]"
