@@ -32,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from site_helpers import CHROMIUM, CHROMIUM_ARGS, PAGE_PROBE_JS, serve  # noqa: E402
+from site_helpers import CHROMIUM, CHROMIUM_ARGS, PAGE_PROBE_JS, serve, toc_documents  # noqa: E402
 
 sys.path.insert(0, str(REPO / "book" / "_ext"))
 from site_fixes import COURSE_PDF  # noqa: E402
@@ -63,7 +63,7 @@ async def _print(singlehtml: Path, out: Path, timeout_ms: int) -> dict:
 
     # The single page is written at the root document's path (book/intro.html) but its
     # links are relative to the site root; a copy at the root makes them resolve.
-    root_doc = next((p for p in singlehtml.glob("*/*.html")), None)
+    root_doc = singlehtml / f"{toc_documents()[0]}.html"
     page_file = singlehtml / "course.html"
     page_file.write_bytes(root_doc.read_bytes())
     rel = page_file.name
@@ -161,12 +161,16 @@ def main(argv=None) -> int:
     if not CHROMIUM.exists() or playwright is None:
         print(f"PDF skipped: needs {CHROMIUM} (apt-get install -y chromium) and the playwright package")
         return 0
+    build_code = 0
     if not args.skip_build:
-        code, log, seconds = build_singlehtml(args.path_output)
-        print(f"single-page build: {seconds:.1f} s, exit code {code}")
-        if code != 0:
-            print(log[-3000:])
-            return code
+        build_code, log, seconds = build_singlehtml(args.path_output)
+        print(f"single-page build: {seconds:.1f} s, exit code {build_code}")
+        if build_code != 0:
+            # with --keep-going the page is written all the same: print it, fail at the end
+            print("\n".join(line for line in log.splitlines() if "WARNING" in line or "ERROR" in line)[-3000:])
+            if not any((build / "singlehtml").glob("*/*.html")):
+                print(log[-3000:])
+                return build_code
     out = build / "html" / COURSE_PDF
     start = time.monotonic()
     info = print_pdf(build / "singlehtml", out)
@@ -177,7 +181,7 @@ def main(argv=None) -> int:
         print(f"problems: untypeset {info['untypeset'][:3]}, TeX errors {info['mathErrors']}, "
               f"broken images {info['brokenImages'][:3]}")
         return 1
-    return 0
+    return build_code
 
 
 if __name__ == "__main__":

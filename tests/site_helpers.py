@@ -325,8 +325,10 @@ LAYOUT_PROBE_JS = r"""
         scrolls: ['auto', 'scroll'].includes(style.overflowX) && div.scrollWidth > div.clientWidth,
         hinted: style.backgroundImage.includes('gradient') && style.scrollbarWidth !== 'none',
         // the box's scroll range must reach the end of the typeset equation
-        clipped: [...div.querySelectorAll('mjx-math')].some(m =>
-          m.getBoundingClientRect().width > div.scrollWidth + 1),
+        // (and none of it may lie left of the box, where scrolling cannot reach)
+        clipped: div.scrollLeft === 0 && [...div.querySelectorAll('mjx-math')].some(m =>
+          m.getBoundingClientRect().width > div.scrollWidth + 1 ||
+          m.getBoundingClientRect().left < box.left - 1),
       });
     }
   }

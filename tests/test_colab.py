@@ -178,3 +178,27 @@ def test_chapter_runs_on_colab_with_only_its_first_cell(colab_env, monkeypatch, 
         print(f"\nColab simulation: {NOTEBOOK.name} ran in a fresh venv ({len(colab_env['dists'])} "
               f"distributions linked: Colab's numpy/matplotlib/sympy/ipykernel and their needs, pip, "
               f"setuptools) after its first cell installed fcnn_lib, in {seconds:.1f} s")
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            name, version = line.split("==", 1)
+            pins[re.sub(r"[-_.]+", "-", name).lower()] = version.strip()
+    return pins
+
+
+def test_binder_is_lean_and_pinned_like_the_course():
+    """binder/: Python 3.11 and only what the notebooks need, at the versions the
+    course is tested with (no site build, test or browser packages)."""
+    binder = REPO / "binder"
+    assert (binder / "runtime.txt").read_text().strip() == "python-3.11"
+    lines = [ln.split("#", 1)[0].strip() for ln in (binder / "requirements.txt").read_text().splitlines()]
+    lines = [ln for ln in lines if ln]
+    assert "." in lines, "binder/requirements.txt must install fcnn_lib from the repository ('.')"
+    binder_pins, course_pins = _pins(binder / "requirements.txt"), _pins(REPO / "requirements.txt")
+    assert set(binder_pins) == {"numpy", "matplotlib", "sympy", "ipykernel"}, binder_pins
+    differ = {n: (v, course_pins.get(n)) for n, v in binder_pins.items() if course_pins.get(n) != v}
+    assert not differ, f"binder pins differ from requirements.txt: {differ}"

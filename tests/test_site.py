@@ -80,10 +80,12 @@ def built_site():
 
 @pytest.fixture(scope="session")
 def html_dir(built_site):
-    code, log, _ = built_site
-    if code != 0:
-        pytest.fail("the site build failed; see test_build_is_clean")
-    return _prebuilt() or HTML_DIR
+    # The build runs with --keep-going: with warnings (test_build_is_clean fails) it
+    # still writes every page, and the pages are tested all the same.
+    html = _prebuilt() or HTML_DIR
+    if not (html / "index.html").exists():
+        pytest.fail("the site build wrote no pages; see test_build_is_clean")
+    return html
 
 
 def test_build_is_clean(built_site, record_property, capsys, timings):
@@ -603,12 +605,10 @@ def test_upstream_still_duplicates_inline_scripts(tmp_path):
 def pdf_job(built_site):
     """Start the whole-course PDF (scripts/book_pdf.py) in the background right after
     the website build, so that it runs while the browser test runs."""
-    if not CHROMIUM.exists():
-        return None
-    code, _, _ = built_site
-    if code != 0:
-        return None
     html = _prebuilt() or HTML_DIR
+    if not CHROMIUM.exists() or not (html / "index.html").exists():
+        yield None
+        return
     root = html.parent.parent
     log = open(REPO / "_build" / "book_pdf.log" if root == REPO else root / "_build" / "book_pdf.log", "w")
     start = time.monotonic()
