@@ -198,3 +198,19 @@ def test_fit_stacked_restores_the_blas_thread_count(digits):
     E.fit_stacked([F.mlp([64, 10], loss="softmax_cross_entropy", rng=np.random.default_rng(0))], X, Y,
                   epochs=1, batch_size=8, lr=0.1, order_rngs=[np.random.default_rng(1)])
     assert guard._get() == before
+
+
+@pytest.mark.parametrize("activation, init", [("relu", "he"), ("sigmoid", "normal")])
+def test_gradients_stacked_equal_the_library_gradients(digits, activation, init):
+    images, labels = digits
+    R, m = 3, 50
+    imgs, ys, _, _ = _runs(images, labels, R, m)
+    X, Y = imgs.reshape(R, m, -1), np.stack([F.one_hot(y, 10) for y in ys])
+    nets = [F.mlp([64, 12, 10], activation=activation, init=init, loss="softmax_cross_entropy",
+                  rng=np.random.default_rng(r)) for r in range(R)]
+    stacked = E.gradients_stacked(nets, X, Y)
+    for r, net in enumerate(nets):
+        _, ref = net.gradients(X[r], Y[r])
+        assert stacked[r].keys() == ref.keys()
+        for k in ref:
+            np.testing.assert_allclose(stacked[r][k], ref[k], rtol=0, atol=1e-14, err_msg=k)

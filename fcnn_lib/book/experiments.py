@@ -406,6 +406,37 @@ def _train(stack, X, Y, history, evaluate, first_cols, order_rngs, epochs, batch
             history[name][:, epoch] = _accuracy(stack, Xe, ye)
 
 
+def gradients_stacked(nets, X, Y):
+    """The gradients of R networks, each on its own batch, in one stacked pass.
+
+    Run r gives what ``nets[r].gradients(X[r], Y[r])[1]`` gives (mean softmax
+    cross-entropy, no weight decay): the δ recursion ``eq-bp1``–``eq-bp4`` with the runs
+    stacked as in :func:`fit_stacked`. The networks are not changed.
+
+    Parameters
+    ----------
+    nets : list of R fcnn_lib.Sequential
+        As for :func:`fit_stacked`.
+    X, Y : arrays of shape (R, m, ...) and (R, m, n_L)
+
+    Returns
+    -------
+    list of R dicts
+        Parameter name (``W1``, ``b1``, …) → gradient, as ``Sequential.grads()``.
+    """
+    stack = _Stack(list(nets))
+    X = _as_stack(X, stack.R, "X")
+    Y = _as_stack(Y, stack.R, "Y")
+    if Y.shape[:2] != X.shape[:2]:
+        raise ValueError(f"X and Y must hold the same runs and examples; X has shape {X.shape}, Y has {Y.shape}")
+    with _OneBlasThread():
+        logits, cache = stack.forward(X, keep=True)
+        _, G = _softmax_ce(logits, Y, value=False)
+        dW, db = stack.backward(G, cache, None)
+    return [{name: grad[r] for k in range(len(dW)) for name, grad in ((f"W{k + 1}", dW[k]), (f"b{k + 1}", db[k]))}
+            for r in range(stack.R)]
+
+
 def train_runs(build, seeds, X, Y, **fit_kwargs):
     """Build one network per run with the library and train them all with :func:`fit_stacked`.
 
