@@ -3,8 +3,9 @@
 A conclusion drawn from training must hold over several random seeds and data splits,
 so chapter 8 trains every configuration it compares once per (seed, split) pair and
 reports mean ± standard deviation and the paired differences between configurations.
-Trained one after the other with :meth:`fcnn_lib.Sequential.fit`, those runs take
-minutes; this module trains the runs of one configuration *together*:
+Trained one after the other with :meth:`fcnn_lib.Sequential.fit`, the chapter's
+runs (well over a hundred) are too slow for a page that is executed on every test
+run; this module trains the runs of one configuration *together*:
 
 - :func:`fit_stacked` takes R networks of the same architecture (built by the library,
   so their initial parameters are the library's) and R training sets of the same size,
@@ -15,10 +16,15 @@ minutes; this module trains the runs of one configuration *together*:
   ``nets[r].fit(X[r], Y[r], rng=order_rngs[r], ...)`` would give (checked in
   ``tests/test_book_experiments.py`` and in the chapter). The trained parameters are
   written back into the networks, so the chapter evaluates them with the library.
+- :func:`train_runs` builds one network per run (the seeds × splits runner) and
+  calls :func:`fit_stacked`; :func:`gradients_stacked` gives the gradients of many
+  networks in one stacked pass (each equal to ``Sequential.gradients``).
 - :func:`run_generators` gives each seed two independent generators, one for the
   initial parameters and one for the order of the mini-batches.
 - :func:`paired_summary` and :func:`format_table` summarise per-run results as
-  mean ± sd and paired differences; :func:`plot_paired` draws them.
+  mean ± sd and paired differences (:func:`glue_comparisons` hands the same numbers
+  to the prose); :func:`plot_paired` draws them; :func:`sign_tail` and
+  :func:`binomial_se` give the chapter's two yardsticks of noise.
 
 Supported layers: :class:`~fcnn_lib.Dense`, :class:`~fcnn_lib.Activation` (``relu``,
 ``sigmoid``, ``identity``), :class:`~fcnn_lib.Conv2D` and :class:`~fcnn_lib.Flatten`;
