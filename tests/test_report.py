@@ -20,3 +20,10 @@ def test_at_most():
 def test_stable_refuses_nan():
     with pytest.raises(ValueError, match="nan"):
         stable(float("nan"))
+
+
+def test_stable_keeps_the_largest_float_finite():
+    import numpy as np
+
+    big = float(np.finfo(float).max)
+    assert stable(big) == big and stable(-big) == -big

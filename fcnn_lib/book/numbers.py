@@ -29,7 +29,9 @@ def stable(value, digits=DIGITS):
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"cannot state a non-finite number: {value}")
-    return float(f"{value:.{digits}g}")
+    rounded = float(f"{value:.{digits}g}")
+    # Near the largest float64, rounding up overflows to inf: keep the exact value.
+    return rounded if math.isfinite(rounded) else value
 
 
 def glue(key, value, *, digits=DIGITS, markdown=False):
