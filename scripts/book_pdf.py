@@ -164,7 +164,8 @@ def main(argv=None) -> int:
     build_code = 0
     if not args.skip_build:
         build_code, log, seconds = build_singlehtml(args.path_output)
-        print(f"single-page build: {seconds:.1f} s, exit code {build_code}")
+        updating = next((ln for ln in log.splitlines() if "updating environment" in ln), "")
+        print(f"single-page build: {seconds:.1f} s, exit code {build_code}; {re.sub(chr(27) + r'[^m]*m', '', updating)}")
         if build_code != 0:
             # with --keep-going the page is written all the same: print it, fail at the end
             print("\n".join(line for line in log.splitlines() if "WARNING" in line or "ERROR" in line)[-3000:])
