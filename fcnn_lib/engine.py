@@ -123,7 +123,7 @@ class Value:
         """tanh u (``eq-tanh``); local derivative 1 − tanh²u (``eq-tanh-prime``).
 
         The derivative is computed as 4e/(1 + e)² with e = exp(−2|u|), the same number
-        without the cancellation of 1 − tanh²u, which loses all digits for |u| > ~19.
+        without the cancellation of 1 − tanh²u, which loses all digits beyond u = ±19 or so.
         """
         e = math.exp(-2.0 * abs(self.data))
         return Value(math.tanh(self.data), _parents=((self, 4.0 * e / (1.0 + e) ** 2),), _op="tanh")

@@ -113,7 +113,7 @@ def _elementwise_hint(proposed, numeric, name, tol):
         return ""
     N = numeric.reshape(-1, 1) if numeric.ndim == 1 else numeric
     rows, cols = N.shape
-    fix = "For an element-wise function the gradient is the element-wise product {} (NumPy: g * fprime)"
+    fix = "For an element-wise function the gradient is the element-wise product {} (NumPy: {} * fprime)"
     if proposed.size == 1 and relative_error(proposed.reshape(1), np.array([N.sum()])) < tol:
         return (
             f" Its single value equals the sum of the {N.size} entries of the true gradient: you "
@@ -128,7 +128,7 @@ def _elementwise_hint(proposed, numeric, name, tol):
             return (
                 f" Its diagonal agrees with finite differences: you built a matrix of shape "
                 f"({k}, {k}) (an outer product such as g f′(z)ᵀ) where each entry of {name} has "
-                f"its own derivative. {fix.format('g ⊙ f′(z)')}, the diagonal of that matrix."
+                f"its own derivative. {fix.format('g ⊙ f′(z)', 'g')}, the diagonal of that matrix."
             )
         return ""
     for size, sums, product, over in ((rows, N.sum(axis=1), "G f′(Z)ᵀ", "row"),
@@ -136,8 +136,9 @@ def _elementwise_hint(proposed, numeric, name, tol):
         if k == size and relative_error(diagonal, sums) < tol:
             return (
                 f" Its diagonal holds the sums of the {over}s of the true gradient: you multiplied "
-                f"the two factors as matrices ({product}, shape ({k}, {k})), which sums over "
-                f"entries, where each entry of {name} has its own derivative. {fix.format('G ⊙ f′(Z)')}."
+                f"the two factors as matrices ({product}, shape ({k}, {k})), which adds up products "
+                f"along each {over}, where each entry of {name} has its own derivative. "
+                f"{fix.format('G ⊙ f′(Z)', 'G')}."
             )
     return ""
 
@@ -230,12 +231,13 @@ def check_proposed_gradient(f, proposed, x, *, name="x", tol=1e-7, h=1e-5, raise
     name : str
         How the variable is called in the messages (e.g. ``"W"``).
     tol : float
-        The proposal passes if its relative error to the finite-difference gradient
+        The proposal g passes if its relative error to the finite-difference gradient
         ĝ is below ``tol`` (default 1e-7, see ``eq-rel-error``) *and* every entry
-        agrees: |gᵢ − ĝᵢ| ≤ tol · max(|gᵢ|, |ĝᵢ|) + noise. The noise is ten times an
-        estimate of the finite-difference error, max over entries of |ĝ(2h) − ĝ(h)|
-        (truncation and round-off) plus ε (|J| + max |xⱼ ĝⱼ|) / h (the round-off of J);
-        so an entry smaller than the noise cannot be told from 0.
+        agrees: ``abs(g_i - ĝ_i) <= tol * max(abs(g_i), abs(ĝ_i)) + noise``. The noise
+        is ten times an estimate of the finite-difference error: the largest
+        ``abs(ĝ(2h)_j - ĝ(h)_j)`` over the entries (truncation and round-off) plus
+        ``ε * (abs(J) + max_j abs(x_j * ĝ_j)) / h`` (the round-off of J), with ε the
+        float64 machine epsilon. An entry smaller than the noise cannot be told from 0.
     h : float
         Finite-difference step (the noise estimate also uses 2h).
     raise_on_failure : bool
