@@ -273,10 +273,17 @@ def _check_colours(layout, mode, where, failures):
 
 async def _switch_to_dark(page):
     """Press the theme's light/dark button until the page is dark (at most 3 presses)."""
+    # the visible copy of the button, clicked through the DOM (a pointer click can be
+    # held up by the theme's tooltips or the "back to top" button on a small screen)
+    press = """() => { const b = [...document.querySelectorAll('.theme-switch-button')]
+                          .find(b => b.getClientRects().length > 0);
+                       if (b) b.click(); return !!b; }"""
     for _ in range(3):
         if await page.evaluate("() => document.documentElement.dataset.theme") == "dark":
             return True
-        await page.locator(".theme-switch-button").filter(visible=True).first.click()
+        if not await page.evaluate(press):
+            return False
+        await page.wait_for_timeout(20)
     return await page.evaluate("() => document.documentElement.dataset.theme") == "dark"
 
 
