@@ -96,12 +96,12 @@ def backward(W, z, a, dJ_da, f_prime):
     """
     L, W, dJ_da, f_prime = _check_backward(W, z, a, dJ_da, f_prime)
     delta, dW, db = [None] * (L + 1), [None] * (L + 1), [None] * (L + 1)
-    delta[L] = dJ_da * f_prime[L](z[L])                                  # BP1  eq-bp1
+    delta[L] = dJ_da * f_prime[L](z[L])                        # BP1  eq-bp-batch 1: eq-bp1, per row
     for l in range(L, 0, -1):
         if l < L:
-            delta[l] = (delta[l + 1] @ W[l + 1]) * f_prime[l](z[l])      # BP2  eq-bp2
-        dW[l] = delta[l].T @ a[l - 1]                                    # BP3  eq-bp3
-        db[l] = delta[l].sum(axis=0)                                     # BP4  eq-bp4
+            delta[l] = (delta[l + 1] @ W[l + 1]) * f_prime[l](z[l])  # BP2  eq-bp-batch 2: eq-bp2, per row
+        dW[l] = delta[l].T @ a[l - 1]                          # BP3  eq-bp-batch 3: eq-bp3, summed
+        db[l] = delta[l].sum(axis=0)                           # BP4  eq-bp-batch 4: eq-bp4, summed
     return delta, dW, db
 
 

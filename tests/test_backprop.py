@@ -1,10 +1,13 @@
 """fcnn_lib.backprop, the δ recursion in one place, computes what Sequential computes.
 
-On random networks (depths 1–5 dense layers, every element-wise activation, every loss
-whose output BP1 covers, batches of m ≥ 2 examples, biases away from zero) the book's
-recursion gives the same z⁽ˡ⁾, a⁽ˡ⁾, δ⁽ˡ⁾ (as ``net.trace()`` reports them), ∂J/∂W⁽ˡ⁾ and
-∂J/∂b⁽ˡ⁾ as ``Sequential.backward``, to rounding. It also passes a finite-difference
-check on its own, and refuses malformed input with a message naming what it got.
+On random networks (depths 1–5 dense layers, hidden layers at least two units wide so
+that BP2 mixes several units, every element-wise activation, every loss whose output BP1
+covers, batches of m ≥ 2 examples, biases away from zero) the book's recursion gives the
+same z⁽ˡ⁾, a⁽ˡ⁾, δ⁽ˡ⁾ (as ``net.trace()`` reports them), ∂J/∂W⁽ˡ⁾ and ∂J/∂b⁽ˡ⁾ as
+``Sequential.backward``, bit for bit (chapter 5 says so: the layers perform the same
+floating-point operations in the same order). It also passes a finite-difference check
+on its own, for every activation and for every pair of loss and output activation, and
+refuses malformed input with a message naming what it got.
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ def _labels(loss, rng, m, n_out):
 def _random_network(depth, act, loss, out, m, seed):
     """A Sequential with random sizes and parameters, its batch, and the book's lists."""
     rng = np.random.default_rng(seed)
-    sizes = list(rng.integers(1, 7, size=depth + 1))
+    # input and output 1-6 units; hidden layers 2-6, so BP2 sums over several units
+    sizes = [int(rng.integers(1, 7))] + [int(n) for n in rng.integers(2, 7, size=depth - 1)] + [int(rng.integers(1, 7))]
     net = F.mlp(sizes, activation=act, output=out, loss=loss, init="xavier", rng=rng)
     # Biases away from zero: no ReLU kink at z = 0 for the finite differences below.
     net.set_params([(layer.W, rng.normal(0.3, 0.5, size=layer.b.shape)) for layer in net.param_layers])
@@ -91,23 +95,51 @@ def test_recursion_equals_sequential_backward(depth, act, loss, out, m):
         assert dW[l].shape == W[l].shape and db[l].shape == b[l].shape
 
 
-@pytest.mark.parametrize("act", ELEMENTWISE)
-def test_recursion_passes_finite_differences_on_its_own(act):
-    """Independent of Sequential: the recursion's gradients against central differences."""
-    depth, m = 3, 4
-    _, X, Y, W, b, f, f_prime = _random_network(depth, act, "mse", "sigmoid", m, seed=11)
+@pytest.mark.parametrize("depth,act,loss,out,m", CONFIGS)
+def test_recursion_is_bit_for_bit_sequential(depth, act, loss, out, m):
+    """The claim of chapter 5: not merely close, equal, since the operations are the same."""
+    seed = zlib.crc32(repr(("bits", depth, act, loss, out, m)).encode())
+    net, X, Y, W, b, f, f_prime = _random_network(depth, act, loss, out, m, seed)
+    net.loss(X, Y)
+    net.backward(Y)
+    z, a = F.backprop.forward(W, b, X, f)
+    delta, dW, db = F.backprop.backward(W, z, a, F.get_loss(loss)(a[depth], Y).grad, f_prime)
+    for t in net.trace():
+        l = t.l
+        for name, mine, lib in (("z", z[l], t.z), ("a", a[l], t.a), ("delta", delta[l], t.delta),
+                                ("dW", dW[l], t.dW), ("db", db[l], t.db)):
+            assert np.array_equal(mine, lib), f"{name}[{l}] differs from Sequential's"
+
+
+def _check_recursion_by_finite_differences(depth, act, loss, out, m, seed):
+    _, X, Y, W, b, f, f_prime = _random_network(depth, act, loss, out, m, seed)
+    cost = F.get_loss(loss)
 
     def J_of(theta):
         Ws, bs = _unflatten(theta, W, b)
         z, a = F.backprop.forward(Ws, bs, X, f)
-        return F.mse(a[depth], Y).value
+        return cost(a[depth], Y).value
 
     z, a = F.backprop.forward(W, b, X, f)
-    _, dJ_da = F.mse(a[depth], Y)
-    _, dW, db = F.backprop.backward(W, z, a, dJ_da, f_prime)
+    _, dW, db = F.backprop.backward(W, z, a, cost(a[depth], Y).grad, f_prime)
     analytic = np.concatenate([np.concatenate([dW[l].ravel(), db[l]]) for l in range(1, depth + 1)])
     theta = np.concatenate([np.concatenate([W[l].ravel(), b[l]]) for l in range(1, depth + 1)])
-    assert F.check_gradient(J_of, analytic, theta).passed(1e-7)
+    result = F.check_gradient(J_of, analytic, theta)
+    assert result.passed(1e-7), result.rel_error
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+@pytest.mark.parametrize("act", ELEMENTWISE)
+def test_recursion_passes_finite_differences_on_its_own(act, seed):
+    """Independent of Sequential: the recursion's gradients against central differences."""
+    _check_recursion_by_finite_differences(3, act, "mse", "sigmoid", 4, seed)
+
+
+@pytest.mark.parametrize("seed", [21, 22, 23])
+@pytest.mark.parametrize("loss,out", [(loss, out) for loss, outs in OUTPUT_FOR_LOSS.items() for out in outs])
+def test_recursion_passes_finite_differences_for_every_loss_and_output(loss, out, seed):
+    """BP1 for each pair of loss and output activation (the output's f′ and the loss's ∂J/∂A)."""
+    _check_recursion_by_finite_differences(3, "tanh", loss, out, 5, seed)
 
 
 def _unflatten(theta, W, b):
