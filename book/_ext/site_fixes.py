@@ -10,29 +10,24 @@
    tests/test_site.py::test_upstream_still_duplicates_inline_scripts fails once the
    installed Sphinx no longer has the bug; then remove ``_dedupe``.
 
-2. Keep napoleon away from module data and attribute docstrings. For those, napoleon
-   reads a first line such as "Hidden layer: W of shape (3, 2)" as "type: text" and
-   turns "Hidden layer" into a class cross-reference, which nitpicky mode (-n) reports
-   as unresolved. Function and class docstrings are still converted by napoleon.
-
-3. The role ``{src}`...``` marks a quotation of a source's printed numbers or given
+2. The role ``{src}`...``` marks a quotation of a source's printed numbers or given
    inputs, e.g. ``{src}`$y = 0.1775$``` (its content is parsed as ordinary inline
    Markdown, math included). It renders as a span of class ``source-quote``; the prose
    test (tests/test_prose_numbers.py) allows numbers only inside it, math, code and
    roles such as glue, so a number typed into the prose by mistake fails the tests.
 
-4. "Book equation ``eq-...``" in fcnn_lib's docstrings becomes a link to the numbered
+3. "Book equation ``eq-...``" in fcnn_lib's docstrings becomes a link to the numbered
    equation: every inline literal ``eq-label`` in a docstring is turned into the
    reference :eq:`eq-label` (rendered "(5.3)"); a label that does not exist fails the
    -n build like any broken reference.
 
-5. Page weight and the whole-book PDF (with book/_templates/layout.html and
+4. Page weight and the whole-book PDF (with book/_templates/layout.html and
    course-pdf.html): pydata-sphinx-theme's 1.5 MB Font Awesome script, which only
    re-draws the icons that its CSS web fonts already draw, is dropped from every page;
    the header's download menu and the sidebar link the whole-course PDF
    (``course_pdf``, written by scripts/book_pdf.py).
 
-6. A pybtex style "authoryear": pybtex's "plain" formatting with labels such as
+5. A pybtex style "authoryear": pybtex's "plain" formatting with labels such as
    [Nielsen 2015], [Glorot & Bengio 2010], [He et al. 2015], so that the reference
    list matches the author-year citations in the text (bibtex_reference_style).
 """
@@ -177,27 +172,9 @@ def _register_bibliography_style():
     register_plugin("pybtex.style.formatting", "authoryear", AuthorYearStyle, force=True)
 
 
-def _wrap_napoleon(app):
-    try:
-        from sphinx.ext.napoleon import _process_docstring
-    except ImportError:  # napoleon not installed: nothing to wrap
-        return
-
-    def process_docstring(app, what, name, obj, options, lines):
-        if what in ("data", "attribute"):
-            return
-        _process_docstring(app, what, name, obj, options, lines)
-
-    listeners = app.events.listeners.get("autodoc-process-docstring", [])
-    for i, listener in enumerate(listeners):
-        if listener.handler is _process_docstring:
-            listeners[i] = listener._replace(handler=process_docstring)
-
-
 def setup(app):
     _register_bibliography_style()
     app.add_role("src", source_quote_role)
-    app.connect("builder-inited", _wrap_napoleon)
     app.connect("builder-inited", _singlehtml_handlers)
     app.connect("autodoc-process-docstring", link_equation_labels)
     # before the themes render their sidebar templates (priority 500) ...
