@@ -210,22 +210,18 @@ def per_example_step(W, b, f, f_prime, X, Y, lr):
     """The textbook form: the same step with one example at a time (row s of the batch).
 
     For each example, fcnn_lib.backprop on a batch of one; the gradients are summed
-    over the examples (each carries the batch's 1/m), then the update. Arrays the
-    loop computes itself are not re-scanned for NaN (as inside a network).
+    over the examples (each carries the batch's 1/m), then the update.
     """
-    from fcnn_lib._checks import computed_arrays
-
     m, L = X.shape[0], len(W) - 1
     dW = [None] + [np.zeros_like(W[l]) for l in range(1, L + 1)]
     db = [None] + [np.zeros_like(b[l]) for l in range(1, L + 1)]
-    with computed_arrays():
-        for s in range(m):
-            z, a = F.backprop.forward(W, b, X[s:s + 1], f)
-            dJ_dz = (F.softmax(a[L]) - Y[s:s + 1]) / m
-            _, dW_s, db_s = F.backprop.backward(W, z, a, dJ_dz, f_prime)
-            for l in range(1, L + 1):
-                dW[l] += dW_s[l]
-                db[l] += db_s[l]
+    for s in range(m):
+        z, a = F.backprop.forward(W, b, X[s:s + 1], f)
+        dJ_dz = (F.softmax(a[L]) - Y[s:s + 1]) / m
+        _, dW_s, db_s = F.backprop.backward(W, z, a, dJ_dz, f_prime)
+        for l in range(1, L + 1):
+            dW[l] += dW_s[l]
+            db[l] += db_s[l]
     for l in range(1, L + 1):
         W[l] -= lr * dW[l]
         b[l] -= lr * db[l]

@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/shortcuts.py [--repeats 41] [--blas-threads 1] [--save]
+    .venv/bin/python benchmarks/shortcuts.py [--repeats 41] [--blas-threads 1] [--cpu-time] [--save]
 
 The benchmark step of ``bench.py`` (784-256-128-10 ReLU, softmax cross-entropy, batch
 256, float64) is timed as fcnn_lib runs it and with one thing changed at a time,
@@ -13,11 +13,13 @@ same numbers (checked before timing).
 Kept in the library (each variant takes one away):
 
 - ``input_grad=False``: the first layer skips ∂J/∂X = G W (variant "with dX");
-- the network scans its input X once for NaN and inf and runs its layers inside
-  ``computed_arrays()`` (variant "every layer scans": each layer scans its input and
-  its gradient, as a layer used on its own does);
-- the update θ − ηg computed as (−ηg) + θ, one temporary array fewer (variant
-  "update θ − ηg", the update as written).
+- NaN and inf are looked for where data enter and leave the network (the input X,
+  the output, the objective; the activation functions check their inputs), and the
+  layers check type and shape only (variant "every layer scans": each layer also
+  scans its input and its gradient, as the library's layers did before);
+- parameters made NaN or inf by an update are found by the next forward pass, whose
+  output they reach (variant "parameters scanned": every parameter scanned after
+  every update as well).
 
 Left out of the library, for clarity (each variant adds one back):
 
@@ -29,7 +31,6 @@ Left out of the library, for clarity (each variant adds one back):
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import statistics
 import subprocess
@@ -39,7 +40,8 @@ import time
 import numpy as np
 
 import fcnn_lib as F
-import fcnn_lib.network
+import fcnn_lib._checks
+import fcnn_lib.layers
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
@@ -61,10 +63,9 @@ class ReluMask(F.Activation):
         return G * (self._z > 0)
 
 
-def update_as_written(net, lr):
-    for layer in net.param_layers:
-        for k in layer.params:
-            layer.params[k] = layer.params[k] - lr * layer.grads[k]
+def scanning(x, name="input", **kwargs):
+    """fcnn_lib's input check, scanning for NaN and inf whatever the caller asks."""
+    return fcnn_lib._checks.as_float_array(x, name, **{**kwargs, "finite": True})
 
 
 def variant_net(kind):
@@ -84,26 +85,26 @@ def step(kind):
 
     def run():
         if kind == "every layer scans":
-            saved = fcnn_lib.network.computed_arrays
-            fcnn_lib.network.computed_arrays = contextlib.nullcontext
+            saved = fcnn_lib.layers.as_float_array
+            fcnn_lib.layers.as_float_array = scanning
             try:
                 net.train_step(X, Y, LR)
             finally:
-                fcnn_lib.network.computed_arrays = saved
+                fcnn_lib.layers.as_float_array = saved
         elif kind == "with dX":
             net.gradients(X, Y)
             net.sgd_step(LR)
-        elif kind == "update θ − ηg":
-            net.forward(X)
-            net.backward(Y, input_grad=False)
-            update_as_written(net, LR)
+        elif kind == "parameters scanned":
+            net.train_step(X, Y, LR)
+            for p in net.params().values():
+                assert np.isfinite(p).all()
         else:
             net.train_step(X, Y, LR)
 
     return net, run
 
 
-KINDS = ["fcnn_lib", "with dX", "every layer scans", "update θ − ηg", "bias in place", "ReLU mask"]
+KINDS = ["fcnn_lib", "with dX", "every layer scans", "parameters scanned", "bias in place", "ReLU mask"]
 
 
 def main(argv=None):

@@ -1,38 +1,21 @@
 """Input validation shared by every fcnn_lib module.
 
 Every check raises ``ValueError`` or ``TypeError`` with a message that names what was
-received and what was expected. Nothing here broadcasts.
-
-Scanning an array for NaN and inf reads all of it, so the network does it once, for the
-data it is given, and then runs its layers inside :func:`computed_arrays`: there
-:func:`as_float_array` still checks type and rank but skips the scan, because every
-array is one the library computed from checked data.
+received and what was expected. Nothing here broadcasts, and nothing here keeps state:
+whether an array is scanned for NaN and inf is said by the caller, with
+``as_float_array(..., finite=...)``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import math
 import numbers
 
 import numpy as np
 
-_SCAN = contextvars.ContextVar("fcnn_lib_scan_for_nan", default=True)
 
-
-@contextlib.contextmanager
-def computed_arrays():
-    """Within this block, :func:`as_float_array` does not scan for NaN or inf."""
-    token = _SCAN.set(False)
-    try:
-        yield
-    finally:
-        _SCAN.reset(token)
-
-
-def as_float_array(x, name="input", *, ndim: int | None = None) -> np.ndarray:
-    """Return ``x`` as a float64 array, checking type, rank and finiteness.
+def as_float_array(x, name="input", *, ndim: int | None = None, finite: bool = True) -> np.ndarray:
+    """Return ``x`` as a float64 array, checking type, rank and (if ``finite``) finiteness.
 
     Parameters
     ----------
@@ -43,13 +26,18 @@ def as_float_array(x, name="input", *, ndim: int | None = None) -> np.ndarray:
         called only when there is an error to report).
     ndim : int, optional
         Required number of dimensions.
+    finite : bool
+        Scan every entry for NaN and inf (default). The layers pass False: inside a
+        network the finiteness of what flows between layers is checked by the network
+        (see :class:`fcnn_lib.network.Sequential`), which can name the layer at fault.
 
     Raises
     ------
     TypeError
         If ``x`` does not hold real numbers.
     ValueError
-        If ``x`` is ragged, has the wrong number of dimensions or holds NaN or inf.
+        If ``x`` is ragged, has the wrong number of dimensions or (if ``finite``)
+        holds NaN or inf.
     """
     try:
         arr = np.asarray(x)
@@ -66,13 +54,15 @@ def as_float_array(x, name="input", *, ndim: int | None = None) -> np.ndarray:
             f"{_name(name)} must have {ndim} dimension(s), got shape {arr.shape} "
             f"({arr.ndim} dimension(s))"
         )
-    if _SCAN.get() and not np.isfinite(arr).all():
-        bad = np.argwhere(~np.isfinite(arr))[0]
-        raise ValueError(
-            f"{_name(name)} (shape {arr.shape}) contains NaN or inf, first at index "
-            f"{tuple(int(i) for i in bad)}: {arr[tuple(bad)]}"
-        )
+    if finite and not np.isfinite(arr).all():
+        raise ValueError(f"{_name(name)} (shape {arr.shape}) contains NaN or inf, {first_non_finite(arr)}")
     return arr
+
+
+def first_non_finite(arr: np.ndarray) -> str:
+    """Where ``arr`` first holds NaN or inf, in words: "first at index (i, j): nan"."""
+    bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+    return f"first at index {bad}: {arr[bad]}"
 
 
 def _name(name):
@@ -154,13 +144,18 @@ def check_pair(value, name: str, *, allow_zero: bool = False) -> tuple[int, int]
 
 
 def check_perturbable(x, who: str) -> np.ndarray:
-    """Refuse anything but a float64 numpy array, which ``who`` perturbs in place."""
-    if isinstance(x, np.ndarray) and x.dtype == np.float64:
-        return x
-    raise TypeError(
-        f"{who} perturbs x in place, so x must be a float64 numpy array; got "
-        f"{type(x).__name__} {getattr(x, 'dtype', '')}"
-    )
+    """Refuse anything but a writable float64 numpy array, which ``who`` perturbs in place."""
+    if not (isinstance(x, np.ndarray) and x.dtype == np.float64):
+        raise TypeError(
+            f"{who} perturbs x in place, so x must be a float64 numpy array; got "
+            f"{type(x).__name__} {getattr(x, 'dtype', '')}"
+        )
+    if not x.flags.writeable:
+        raise ValueError(
+            f"{who} perturbs x in place, but x (shape {x.shape}) is read-only; pass a writable "
+            f"array, e.g. x.copy() (f must then read that copy)"
+        )
+    return x
 
 
 def check_generator(rng, who: str) -> np.random.Generator:

@@ -70,7 +70,12 @@ def relu_prime(z):
     return (as_float_array(z, "z") > 0).astype(np.float64)
 
 
-def _check_slope(slope):
+#: The default negative-side slope of leaky ReLU.
+DEFAULT_SLOPE = 0.01
+
+
+def check_slope(slope):
+    """``slope`` as a float, refused unless a real number in [0, 1) (TypeError, ValueError)."""
     if isinstance(slope, bool) or not isinstance(slope, (int, float, np.floating, np.integer)):
         raise TypeError(f"leaky ReLU slope must be a real number, got {slope!r}")
     if not (0.0 <= float(slope) < 1.0):
@@ -78,7 +83,7 @@ def _check_slope(slope):
     return float(slope)
 
 
-def leaky_relu(z, slope=0.01):
+def leaky_relu(z, slope=DEFAULT_SLOPE):
     """Leaky ReLU: z where z > 0, else slope·z.
 
     Book equation ``eq-leaky-relu`` (chapter 2). Shape: any → same shape.
@@ -90,16 +95,16 @@ def leaky_relu(z, slope=0.01):
     slope : float
         Slope for z ≤ 0, in [0, 1). ``slope=0`` is ReLU.
     """
-    z, slope = as_float_array(z, "z"), _check_slope(slope)
+    z, slope = as_float_array(z, "z"), check_slope(slope)
     return np.where(z > 0, z, slope * z)
 
 
-def leaky_relu_prime(z, slope=0.01):
+def leaky_relu_prime(z, slope=DEFAULT_SLOPE):
     """Derivative of leaky ReLU: 1 where z > 0, else slope.
 
     Book equation ``eq-leaky-relu-prime`` (chapter 2). Shape: any → same shape.
     """
-    z, slope = as_float_array(z, "z"), _check_slope(slope)
+    z, slope = as_float_array(z, "z"), check_slope(slope)
     return np.where(z > 0, 1.0, slope)
 
 
@@ -114,7 +119,7 @@ def identity_prime(z):
 
 
 def softmax(z):
-    """Softmax of each row: s_i = e^{z_i} / Σ_j e^{z_j}.
+    """Softmax of each row: p_k = e^{z_k} / Σ_{k′} e^{z_{k′}}.
 
     Book equation ``eq-softmax`` (chapter 2). Shape: (n,) → (n,) or (m, n) → (m, n);
     for a batch each row (one example) sums to 1. The row maximum is subtracted
@@ -130,42 +135,44 @@ def softmax(z):
 
 
 def softmax_jacobian(z):
-    """Full Jacobian of softmax, ∂s_i/∂z_j = s_i(δ_ij − s_j), i.e. diag(s) − s sᵀ.
+    """Full Jacobian of softmax, ∂p_i/∂z_j = p_i([i = j] − p_j), i.e. diag(p) − p pᵀ,
+    with p = softmax(z) and [i = j] equal to 1 if i = j and 0 otherwise.
 
     Book equation ``eq-softmax-jacobian`` (chapter 2). Shape: (n,) → (n, n), or a
     batch (m, n) → (m, n, n) with one Jacobian per example. Its diagonal,
-    s_i(1 − s_i), is what :func:`softmax_prime_diagonal` returns; backpropagation
+    p_i(1 − p_i), is what :func:`softmax_prime_diagonal` returns; backpropagation
     needs the whole matrix (see :func:`softmax_vjp`).
     """
-    s = softmax(z)
-    eye = np.eye(s.shape[-1])
-    return s[..., :, None] * eye - s[..., :, None] * s[..., None, :]
+    p = softmax(z)
+    eye = np.eye(p.shape[-1])
+    return p[..., :, None] * eye - p[..., :, None] * p[..., None, :]
 
 
 def softmax_vjp(z, g):
-    """The gradient through softmax: g times its Jacobian, s ⊙ (g − (g · s)) row by row.
+    """The gradient through softmax: g times its Jacobian, p ⊙ (g − (g · p)) row by row.
 
-    With s = softmax(z) and g = ∂J/∂s, the chain rule gives ∂J/∂z = Jᵀ g with J the
-    Jacobian diag(s) − s sᵀ of :func:`softmax_jacobian` (symmetric, so Jᵀ g = J g),
-    that is ∂J/∂z_j = s_j (g_j − Σ_k g_k s_k): one product per row instead of an
-    n × n matrix per example. Shapes: z and g both (n,) or both (m, n); the result
-    has the same shape.
+    With p = softmax(z) and g = ∂J/∂p, the chain rule gives ∂J/∂z = Jᵀ g with J the
+    Jacobian diag(p) − p pᵀ of :func:`softmax_jacobian` (book equation
+    ``eq-softmax-jacobian``; symmetric, so Jᵀ g = J g), that is
+    ∂J/∂z_j = p_j (g_j − Σ_k g_k p_k): one product per row instead of an n × n matrix
+    per example. Shapes: z and g both (n,) or both (m, n); the result has the same
+    shape.
     """
-    s = softmax(z)
+    p = softmax(z)
     g = as_float_array(g, "gradient g")
-    check_same_shape(s, g, "z", "gradient g")
-    return s * (g - np.sum(g * s, axis=-1, keepdims=True))
+    check_same_shape(p, g, "z", "gradient g")
+    return p * (g - np.sum(g * p, axis=-1, keepdims=True))
 
 
 def softmax_prime_diagonal(z):
-    """Only the diagonal of the softmax Jacobian, s_i(1 − s_i).
+    """Only the diagonal of the softmax Jacobian, p_i(1 − p_i) with p = softmax(z).
 
     This is the per-component "derivative" some texts state for softmax. It is
     not the derivative backpropagation needs (see :func:`softmax_jacobian`).
     Shape: (n,) → (n,) or (m, n) → (m, n).
     """
-    s = softmax(z)
-    return s * (1.0 - s)
+    p = softmax(z)
+    return p * (1.0 - p)
 
 
 #: The element-wise activations, each name mapped to the pair (f, f').

@@ -110,6 +110,11 @@ def train_val_test_split(X, y, fractions, rng):
     -------
     tuple
         ``(X_train, y_train), (X_val, y_val), (X_test, y_test)``.
+
+    Raises
+    ------
+    ValueError
+        Also if a part with a fraction > 0 would hold no example (too few examples).
     """
     check_generator(rng, "train_val_test_split")
     X = np.asarray(X)
@@ -135,6 +140,15 @@ def train_val_test_split(X, y, fractions, rng):
         parts[0].append(idx[:n_train])
         parts[1].append(idx[n_train:n_train + n_val])
         parts[2].append(idx[n_train + n_val:])
+    classes, counts = np.unique(y, return_counts=True)
+    sizes = dict(zip(classes.tolist(), counts.tolist()))
+    for name, fraction, chunks in zip(("training", "validation", "test"), fr, parts):
+        if fraction > 0 and sum(c.size for c in chunks) == 0:
+            raise ValueError(
+                f"the {name} set would be empty: fraction {fraction:g} of {y.shape[0]} example(s) "
+                f"rounds to 0 in every class (examples per class: {sizes}); use more examples, or "
+                f"a fraction of 0 for a part you do not want"
+            )
     out = []
     for chunks in parts:
         idx = rng.permutation(np.concatenate(chunks))

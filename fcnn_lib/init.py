@@ -6,7 +6,7 @@ book equation ``eq-init``:
 ==========  ==============================  =====================================
 scheme      std of the weights              biases
 ==========  ==============================  =====================================
-"normal"    ``scale`` (default 0.01)        N(0, scale²), as UFLDL and seed 003
+"normal"    ``scale`` (default 0.01)        N(0, scale²), as the UFLDL notes
 "xavier"    sqrt(2 / (fan_in + fan_out))    zeros (Glorot & Bengio 2010)
 "he"        sqrt(2 / fan_in)                zeros (He et al. 2015, for ReLU)
 "zeros"     0: every weight is zero         zeros (no randomness; units stay equal)
@@ -15,6 +15,10 @@ scheme      std of the weights              biases
 fan_in is the number of inputs of one unit and fan_out the number of units one input
 feeds (n_in and n_out for a dense layer). Every random draw comes from an explicit,
 seeded ``numpy.random.Generator``: first the weights, then (for "normal") the biases.
+
+The UFLDL notes are the UFLDL tutorial's notes on multi-layer networks, in the Chinese
+translation the course draws on (bibliography entry ``seed_003``, "UFLDL Chinese
+translation").
 """
 
 from __future__ import annotations
@@ -74,6 +78,9 @@ def init_weights(scheme, shape, rng=None, *, fan_in, fan_out, scale=0.01):
         Standard deviation of the ``"normal"`` scheme.
     """
     std = init_std(scheme, fan_in, fan_out, scale)
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"shape must be a tuple of positive integers such as (n_out, n_in), got "
+                        f"{shape!r} ({type(shape).__name__})")
     shape = tuple(check_positive_int(n, "each entry of shape") for n in shape)
     if scheme == "zeros":
         return np.zeros(shape)

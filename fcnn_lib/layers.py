@@ -10,12 +10,13 @@ that meets it trains in :class:`~fcnn_lib.network.Sequential` like the built-in 
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import numpy as np
 
 from ._checks import as_float_array, check_pair, check_positive_int, lookup
-from .activations import ELEMENTWISE, NAMES, softmax, softmax_vjp
+from .activations import DEFAULT_SLOPE, ELEMENTWISE, NAMES, check_slope, softmax, softmax_vjp
 from .conv import conv2d_backward, conv2d_forward, conv_output_shape, im2col
 from .init import init_params
 
@@ -26,22 +27,42 @@ class Layer:
 
     ``forward(x)``
         Return the layer's output for the input ``x`` (a float64 array, one example
-        per row), and keep whatever ``backward`` will need, e.g. ``x`` itself.
+        per row), as a float64 array with one row per example, and keep whatever
+        ``backward`` will need, e.g. ``x`` itself.
 
-    ``backward(grad_out, input_grad=True)``
+    ``backward(grad_out)``
         ``grad_out`` is ∂J/∂(output), of the shape of the last output. Store
-        ∂J/∂θ in ``grads[name]`` for every parameter θ = ``params[name]``, and
-        return ∂J/∂(input), of the shape of the last input. With
-        ``input_grad=False`` the caller will not use ∂J/∂(input): the layer may skip
-        computing it and return None (the network asks this of its first layer while
-        training, where ∂J/∂X is never used).
+        ∂J/∂θ in ``grads[name]`` for every parameter θ = ``params[name]``, an array
+        of θ's shape, and return ∂J/∂(input), of the shape of the last input.
 
-    The network reads three attributes, which this class sets up: ``params``, a dict
-    from parameter name to array (empty for a layer without parameters; these are
-    the live arrays, which the update replaces and gradient checks perturb in
-    place); ``grads``, the same names mapped to ∂J/∂θ from the last ``backward``;
-    and ``decay``, the names of the parameters that L2 weight decay applies to
-    (weights, never biases; none by default).
+    Three attributes, which this class sets up, are the rest of the contract:
+
+    - ``params``: a dict from parameter name to float64 array (empty for a layer
+      without parameters). These are the live arrays: the update changes them in
+      place (θ −= η ∂J/∂θ) and gradient checks perturb them in place, so a layer may
+      keep its own reference to one (``self.W = self.params["W"]``), but must not
+      replace an array without putting the new one in ``params``;
+    - ``grads``: the same names mapped to ∂J/∂θ from the last ``backward``;
+    - ``decay``: the names of the parameters that L2 weight decay applies to
+      (weights, never biases; none by default).
+
+    Optional declarations, as class (or instance) attributes; the defaults promise nothing:
+
+    - ``can_skip_input_grad = True``: ``backward`` also accepts ``input_grad=False``,
+      and may then skip computing ∂J/∂(input) and return None. The network asks
+      this of its first layer while training, where ∂J/∂X is never used.
+    - ``is_activation = True``: the layer applies a fixed function a = f(z) to the
+      output z of the layer before it; :meth:`~fcnn_lib.network.Sequential.trace`
+      then reports its output as that layer's activation a⁽ˡ⁾.
+    - ``output_kind``: what the output holds, for the network's check of the loss:
+      ``"probabilities"`` (each entry in [0, 1]), ``"distributions"`` (also each row
+      sums to 1) or ``"real"`` (any real numbers); None (the default) means not
+      declared, and nothing is checked.
+
+    The built-in layers check the type and shape of what they are given, not whether
+    it holds NaN or inf (the functions they call, such as the activations, do check
+    their input): the network scans its input X once, checks its output and its
+    objective, and names the first layer whose output is not finite.
 
     A layer with parameters may also define ``initialize(scheme, rng, *, scale)`` and
     ``set_params(...)``, which ``Sequential.initialize`` and ``Sequential.set_params``
@@ -49,6 +70,9 @@ class Layer:
     """
 
     decay: tuple = ()
+    can_skip_input_grad: bool = False
+    is_activation: bool = False
+    output_kind: str | None = None
 
     def __init__(self):
         self.params = {}
@@ -58,24 +82,25 @@ class Layer:
         """Return the output for input ``x`` and keep what ``backward`` needs."""
         raise NotImplementedError(f"{type(self).__name__} must define forward(x)")
 
-    def backward(self, grad_out, input_grad=True):
-        """Store ∂J/∂θ in ``grads``; return ∂J/∂(input) (or None if not ``input_grad``)."""
-        raise NotImplementedError(f"{type(self).__name__} must define backward(grad_out, input_grad=True)")
+    def backward(self, grad_out):
+        """Store ∂J/∂θ in ``grads``; return ∂J/∂(input)."""
+        raise NotImplementedError(f"{type(self).__name__} must define backward(grad_out)")
 
     def _check_input(self, x, ndim, size1, expected):
         """``x`` as a float64 array, refused unless it has ``ndim`` dimensions and
         ``size1`` entries along axis 1 (``expected`` describes the shape in words)."""
-        x = as_float_array(x, lambda: f"input to {self!r}")
+        x = as_float_array(x, lambda: f"input to {self!r}", finite=False)
         if x.ndim != ndim or x.shape[1] != size1:
             raise ValueError(f"{self!r} expects input of shape {expected}, got {x.shape}")
         return x
 
     def _check_grad_out(self, grad_out, out_shape):
         """``grad_out`` as a float64 array of the last output's shape ``out_shape``
-        (None if there was no forward pass yet)."""
+        (None if there was no forward pass since the parameters last changed)."""
         if out_shape is None:
-            raise RuntimeError(f"{self!r}: call forward before backward")
-        grad_out = as_float_array(grad_out, lambda: f"gradient into {self!r}")
+            raise RuntimeError(f"{self!r}: call forward before backward (no forward pass since "
+                               f"the layer was built or its parameters were set)")
+        grad_out = as_float_array(grad_out, lambda: f"gradient into {self!r}", finite=False)
         if grad_out.shape != tuple(out_shape):
             raise ValueError(
                 f"{self!r}: gradient has shape {grad_out.shape} but the layer's "
@@ -89,10 +114,16 @@ class WeightedLayer(Layer):
 
     Subclasses define ``weight_shape`` (W's shape; its first entry is the number of
     biases), ``fan_in`` and ``fan_out`` (inputs and outputs per unit, for the
-    initialisation schemes). Weight decay applies to W only.
+    initialisation schemes), and keep their last input in ``_x``, which
+    :meth:`initialize` and :meth:`set_params` clear (a backward pass after new
+    parameters would mix the old input with the new weights). Weight decay applies to
+    W only.
     """
 
     decay = ("W",)
+    can_skip_input_grad = True
+    output_kind = "real"
+    _x = None
 
     @property
     def W(self):
@@ -111,6 +142,7 @@ class WeightedLayer(Layer):
                            fan_out=self.fan_out, scale=scale)
         self.params = {"W": W, "b": b}
         self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
+        self._x = None
 
     def set_params(self, W, b):
         """Set W (``weight_shape``) and b (``weight_shape[0]``,) explicitly, checking
@@ -123,6 +155,7 @@ class WeightedLayer(Layer):
         if b.shape != (shape[0],):
             raise ValueError(f"{self!r}: b must have shape {(shape[0],)}, got {b.shape}")
         self.params = {"W": W.copy(), "b": b.copy()}
+        self._x = None
 
 
 class Dense(WeightedLayer):
@@ -143,7 +176,8 @@ class Dense(WeightedLayer):
     n_in, n_out : int
         Positive layer sizes.
     init : {"normal", "xavier", "he", "zeros"}
-        Initialisation scheme (see :mod:`fcnn_lib.init`). ``"zeros"`` needs no rng.
+        Initialisation scheme (default ``"xavier"``; see :mod:`fcnn_lib.init`).
+        ``"zeros"`` needs no rng.
     rng : numpy.random.Generator, optional
         Required for the random schemes.
     scale : float
@@ -154,7 +188,6 @@ class Dense(WeightedLayer):
         super().__init__()
         self.n_in = check_positive_int(n_in, "n_in (layer input size)")
         self.n_out = check_positive_int(n_out, "n_out (layer output size)")
-        self._x = None  # the last input X, which backward needs for dW = Gᵀ X
         self.initialize(init, rng, scale=scale)
 
     def __repr__(self):
@@ -176,13 +209,15 @@ class Dense(WeightedLayer):
         return self.n_out
 
     def forward(self, x):
-        """Z = X Wᵀ + b for X of shape (m, n_in); returns (m, n_out)."""
+        """Z = X Wᵀ + b for X of shape (m, n_in); returns (m, n_out) (``eq-forward-batch``)."""
         x = self._check_input(x, 2, self.n_in, f"(m, {self.n_in}) (one example per row)")
-        self._x = x
+        self._x = x  # backward needs it for dW = Gᵀ X
         return x @ self.W.T + self.b
 
     def backward(self, grad_out, input_grad=True):
-        """Store dW = Gᵀ X and db = Σ_rows G; return dX = G W (shapes as in the class doc)."""
+        """Store dW = Gᵀ X (n_out, n_in) and db = Σ_rows G (n_out,) for G = ∂J/∂Z of
+        shape (m, n_out); return dX = G W (m, n_in), or None if not ``input_grad``
+        (``eq-affine-grads-batch``; for a layer of a network, ``eq-bp-batch``)."""
         out_shape = None if self._x is None else (self._x.shape[0], self.n_out)
         G = self._check_grad_out(grad_out, out_shape)
         self.grads = {"W": G.T @ self._x, "b": G.sum(axis=0)}
@@ -192,26 +227,27 @@ class Dense(WeightedLayer):
 class Conv2D(WeightedLayer):
     """2-D convolution layer (cross-correlation), computed as one matrix product.
 
-    Input x: (m, C_in, H, W); output Z: (m, C_out, H_out, W_out) with
-    H_out = (H + 2·pad_h − kh) // stride_h + 1 (and likewise W_out). Parameters
-    ``W`` of shape (C_out, C_in, kh, kw) and ``b`` of shape (C_out,); weight decay
-    applies to ``W`` only. Forward is :func:`~fcnn_lib.conv.conv2d_forward`
-    (``eq-im2col``) and backward :func:`~fcnn_lib.conv.conv2d_backward`
-    (``eq-conv-backward``), both given the patch matrix ``im2col(x)`` that the
-    layer keeps from its forward pass.
+    Letters as in chapter 7: input x of shape (m, C_in, n_h, n_w); kernels ``W`` of
+    shape (C_out, C_in, k_h, k_w) and biases ``b`` of shape (C_out,); output Z of
+    shape (m, C_out, n′_h, n′_w) with n′_h = (n_h + 2·p_h − k_h) // t_h + 1 (and
+    likewise n′_w) for padding (p_h, p_w) and stride (t_h, t_w). Weight decay applies
+    to ``W`` only. Forward is :func:`~fcnn_lib.conv.conv2d_forward` (``eq-conv``,
+    computed as ``eq-im2col``) and backward :func:`~fcnn_lib.conv.conv2d_backward`
+    (``eq-conv-backward``), both given the patch matrix ``im2col(x)`` that the layer
+    keeps from its forward pass.
 
     Parameters
     ----------
     c_in, c_out : int
         Input and output channels.
-    kernel_size : int or (kh, kw)
-    stride : int or (h, w)
+    kernel_size : int or (k_h, k_w)
+    stride : int or (t_h, t_w)
         Default 1.
-    padding : int or (h, w)
+    padding : int or (p_h, p_w)
         Zeros added on each side; default 0.
     init : {"normal", "xavier", "he", "zeros"}
-        Initialisation scheme (default ``"he"``), with fan_in = C_in·kh·kw and
-        fan_out = C_out·kh·kw.
+        Initialisation scheme (default ``"he"``), with fan_in = C_in·k_h·k_w and
+        fan_out = C_out·k_h·k_w.
     rng : numpy.random.Generator, optional
         Required for the random schemes.
     scale : float
@@ -226,8 +262,7 @@ class Conv2D(WeightedLayer):
         self.kernel_size = check_pair(kernel_size, "kernel_size")
         self.stride = check_pair(stride, "stride")
         self.padding = check_pair(padding, "padding", allow_zero=True)
-        self._x = None     # the last input
-        self._cols = None  # its patch matrix im2col(x), for dW = Gᵀ cols
+        self._cols = None  # the patch matrix im2col(x) of the last input, for dW = Gᵀ cols
         self.initialize(init, rng, scale=scale)
 
     def __repr__(self):
@@ -241,34 +276,36 @@ class Conv2D(WeightedLayer):
 
     @property
     def weight_shape(self):
-        """(C_out, C_in, kh, kw)."""
+        """(C_out, C_in, k_h, k_w)."""
         return (self.c_out, self.c_in, *self.kernel_size)
 
     def output_shape(self, x_shape):
-        """Output shape (m, C_out, H_out, W_out) for an input of shape (m, C_in, H, W)."""
-        Ho, Wo = conv_output_shape(x_shape, self.kernel_size, self.stride, self.padding)
-        return (x_shape[0], self.c_out, Ho, Wo)
+        """Output shape (m, C_out, n′_h, n′_w) for an input of shape (m, C_in, n_h, n_w)."""
+        n_h_out, n_w_out = conv_output_shape(x_shape, self.kernel_size, self.stride, self.padding)
+        return (x_shape[0], self.c_out, n_h_out, n_w_out)
 
     @property
     def fan_in(self):
-        """The number of inputs of one output unit, C_in·kh·kw."""
+        """The number of inputs of one output unit, C_in·k_h·k_w."""
         return self.c_in * self.kernel_size[0] * self.kernel_size[1]
 
     @property
     def fan_out(self):
-        """The number of outputs one input feeds, C_out·kh·kw."""
+        """The number of outputs one input feeds, C_out·k_h·k_w."""
         return self.c_out * self.kernel_size[0] * self.kernel_size[1]
 
     def forward(self, x):
-        """Z = conv(x, W) + b for x of shape (m, C_in, H, W); returns (m, C_out, H_out, W_out)."""
-        x = self._check_input(x, 4, self.c_in, f"(m, {self.c_in}, H, W) (C_in = {self.c_in} channels)")
+        """Z = conv(x, W) + b (``eq-conv``) for x of shape (m, C_in, n_h, n_w); returns
+        (m, C_out, n′_h, n′_w)."""
+        x = self._check_input(x, 4, self.c_in, f"(m, {self.c_in}, n_h, n_w) (C_in = {self.c_in} channels)")
         self._x = x
         self._cols = im2col(x, self.kernel_size, self.stride, self.padding)
         return conv2d_forward(x, self.W, self.b, self.stride, self.padding, cols=self._cols)
 
     def backward(self, grad_out, input_grad=True):
-        """Store dW and db; return dx (None if not ``input_grad``), by
-        :func:`~fcnn_lib.conv.conv2d_backward`."""
+        """Store dW (C_out, C_in, k_h, k_w) and db (C_out,) for G = ∂J/∂Z of shape
+        (m, C_out, n′_h, n′_w); return dx (m, C_in, n_h, n_w), or None if not
+        ``input_grad``, by :func:`~fcnn_lib.conv.conv2d_backward` (``eq-conv-backward``)."""
         out_shape = None if self._x is None else self.output_shape(self._x.shape)
         G = self._check_grad_out(grad_out, out_shape)
         dx, dW, db = conv2d_backward(self._x, self.W, G, self.stride, self.padding,
@@ -283,22 +320,38 @@ class Activation(Layer):
     Element-wise activations (sigmoid, tanh, relu, leaky_relu, identity) backpropagate
     with dZ = dA ⊙ f'(Z) (the ⊙ f'(z) factor of ``eq-bp2``), f' being the derivative
     defined in :mod:`fcnn_lib.activations`. Softmax acts on each row and
-    backpropagates through its full Jacobian diag(s) − s sᵀ
-    (``eq-softmax-jacobian``), by :func:`~fcnn_lib.activations.softmax_vjp`.
+    backpropagates through its full Jacobian diag(p) − p pᵀ
+    (``eq-softmax-jacobian``), by :func:`~fcnn_lib.activations.softmax_vjp`. Shapes:
+    Z and A the same, (m, n) for softmax.
+
+    The layer uses the functions of :mod:`fcnn_lib.activations` by name, with two
+    special cases: ``"leaky_relu"`` passes ``slope`` to its pair (f, f'), and
+    ``"softmax"`` has a Jacobian instead of an element-wise f'. To add an
+    element-wise activation, define f and f' there and add the pair to
+    :data:`~fcnn_lib.activations.ELEMENTWISE`; or write a new layer from the
+    :class:`Layer` contract and declare ``is_activation = True``.
 
     Parameters
     ----------
     name : str
         One of :data:`fcnn_lib.activations.NAMES`.
     slope : float
-        Negative-side slope for ``"leaky_relu"`` (default 0.01).
+        Negative-side slope for ``"leaky_relu"``, in [0, 1) (default 0.01); any other
+        value is refused for the other activations, which have no slope.
     """
 
-    def __init__(self, name, *, slope=0.01):
+    can_skip_input_grad = True
+    is_activation = True
+
+    def __init__(self, name, *, slope=DEFAULT_SLOPE):
         super().__init__()
         lookup(name, dict.fromkeys(NAMES), "activation")
+        slope = check_slope(slope)
+        if name != "leaky_relu" and slope != DEFAULT_SLOPE:
+            raise ValueError(f"slope={slope} applies to 'leaky_relu' only; Activation({name!r}) has no slope")
         self.name = name
         self.slope = slope
+        self.output_kind = {"sigmoid": "probabilities", "softmax": "distributions"}.get(name, "real")
         self._z = None  # the last input, at which f' is evaluated
         if name == "softmax":
             self.f = softmax
@@ -306,23 +359,24 @@ class Activation(Layer):
             self.f, self.f_prime = ELEMENTWISE[name]
             if name == "leaky_relu":
                 self.f, self.f_prime = partial(self.f, slope=slope), partial(self.f_prime, slope=slope)
-                self.f(np.zeros(1))  # refuses a bad slope now, not at the first forward pass
 
     def __repr__(self):
         return f"Activation({self.name!r})"
 
     def forward(self, z):
         """A = f(Z), same shape as Z ((m, n) for softmax)."""
-        z = as_float_array(z, lambda: f"input to {self!r}")
+        z = as_float_array(z, lambda: f"input to {self!r}", finite=False)
         if self.name == "softmax" and z.ndim != 2:
             raise ValueError(f"{self!r} expects shape (m, n), got {z.shape}")
         self._z = z
         return self.f(z)
 
     def backward(self, grad_out, input_grad=True):
-        """dZ = dA ⊙ f'(Z); for softmax dZ = s ⊙ (dA − Σ_k dA_k s_k) row by row."""
+        """dZ = dA ⊙ f'(Z) (``eq-bp2``'s factor); for softmax dZ = p ⊙ (dA − Σ_k dA_k p_k)
+        row by row with p = softmax(Z) (``eq-softmax-jacobian``). Shapes: those of Z.
+        None if not ``input_grad`` (the layer has no parameters, so nothing else to do)."""
         G = self._check_grad_out(grad_out, None if self._z is None else self._z.shape)
-        if not input_grad:  # no parameters: nothing else to compute
+        if not input_grad:
             return None
         if self.name == "softmax":
             return softmax_vjp(self._z, G)
@@ -330,12 +384,15 @@ class Activation(Layer):
 
 
 class Flatten(Layer):
-    """Reshape (m, C, H, W) (or any (m, …)) to (m, C·H·W), one example per row.
+    """Reshape (m, C, n_h, n_w) (or any (m, …)) to (m, C·n_h·n_w), one example per row.
 
     Sits between convolution layers and a :class:`Dense` layer. Its backward
     reshapes the gradient back to the input's shape; it has no parameters.
-    The order of the flattened entries is C-order: entry c·H·W + r·W + s is x[:, c, r, s].
+    The order of the flattened entries is C-order: entry j·n_h·n_w + r·n_w + q of a
+    row is x[:, j, r, q] (channel j, pixel row r, column q, as in chapter 7).
     """
+
+    can_skip_input_grad = True
 
     def __init__(self):
         super().__init__()
@@ -346,15 +403,15 @@ class Flatten(Layer):
 
     def forward(self, x):
         """(m, d₁, d₂, …) → (m, d₁·d₂·…)."""
-        x = as_float_array(x, lambda: f"input to {self!r}")
+        x = as_float_array(x, lambda: f"input to {self!r}", finite=False)
         if x.ndim < 2:
             raise ValueError(f"{self!r} expects input of shape (m, ...) with at least 2 "
                              f"dimensions, got {x.shape}")
         self._shape = x.shape
-        return x.reshape(x.shape[0], -1)
+        return x.reshape(x.shape[0], math.prod(x.shape[1:]))  # the width given: m may be 0
 
     def backward(self, grad_out, input_grad=True):
-        """The gradient reshaped to the input's shape."""
-        out_shape = None if self._shape is None else (self._shape[0], int(np.prod(self._shape[1:])))
+        """The gradient (m, d₁·d₂·…) reshaped to the input's shape (m, d₁, d₂, …)."""
+        out_shape = None if self._shape is None else (self._shape[0], math.prod(self._shape[1:]))
         G = self._check_grad_out(grad_out, out_shape)
         return G.reshape(self._shape) if input_grad else None

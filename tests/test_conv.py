@@ -238,14 +238,6 @@ def test_backward_without_input_grad_stores_the_same_gradients():
     np.testing.assert_array_equal(db, full["b"])
 
 
-def test_old_import_path_of_the_layers_still_works():
-    from fcnn_lib.conv import Conv2D as C, Flatten as Fl
-
-    assert C is F.Conv2D and Fl is F.Flatten
-    with pytest.raises(ImportError):
-        from fcnn_lib.conv import Dense  # noqa: F401
-
-
 def test_forward_refuses_a_patch_matrix_of_the_wrong_shape():
     _, x, W, b, s, p = _data(CASES[2])
     cols = im2col(x, W.shape[2:], s, p)
@@ -348,16 +340,16 @@ def test_channel_mismatch():
     for f in (conv2d_forward_loop, conv2d_forward_fft):
         with pytest.raises(ValueError, match="C_in = 3"):
             f(x, W, b)
-    with pytest.raises(ValueError, match=r"expects input of shape \(m, 2, H, W\).*got \(2, 3, 5, 5\)"):
+    with pytest.raises(ValueError, match=r"expects input of shape \(m, 2, n_h, n_w\).*got \(2, 3, 5, 5\)"):
         Conv2D(2, 4, 3, init="zeros").forward(x)
 
 
 def test_wrong_ndim():
-    with pytest.raises(ValueError, match=r"shape \(m, C_in, H, W\).*got shape \(5, 5\)"):
+    with pytest.raises(ValueError, match=r"shape \(m, C_in, n_h, n_w\).*got shape \(5, 5\)"):
         conv2d_forward(np.zeros((5, 5)), np.zeros((1, 1, 2, 2)), np.zeros(1))
-    with pytest.raises(ValueError, match=r"W must have shape \(C_out, C_in, kh, kw\).*got shape \(1, 2, 2\)"):
+    with pytest.raises(ValueError, match=r"W must have shape \(C_out, C_in, k_h, k_w\).*got shape \(1, 2, 2\)"):
         conv2d_forward(np.zeros((1, 1, 5, 5)), np.zeros((1, 2, 2)), np.zeros(1))
-    with pytest.raises(ValueError, match=r"expects input of shape \(m, 1, H, W\).*got \(1, 5, 5\)"):
+    with pytest.raises(ValueError, match=r"expects input of shape \(m, 1, n_h, n_w\).*got \(1, 5, 5\)"):
         Conv2D(1, 1, 2, init="zeros").forward(np.zeros((1, 5, 5)))
     with pytest.raises(ValueError, match=r"at least 2 dimensions, got \(5,\)"):
         Flatten().forward(np.zeros(5))
@@ -367,7 +359,12 @@ def test_wrong_bias_gradient_and_cols_shapes():
     x, W = np.zeros((2, 1, 4, 4)), np.zeros((3, 1, 2, 2))
     with pytest.raises(ValueError, match=r"b must have shape \(C_out,\) = \(3,\).*got \(2,\)"):
         conv2d_forward(x, W, np.zeros(2))
-    with pytest.raises(ValueError, match=r"\(m, C_out, H_out, W_out\) = \(2, 3, 3, 3\), got \(2, 3, 4, 4\)"):
+    for f in (conv2d_forward, conv2d_forward_loop, conv2d_forward_fft):
+        with pytest.raises(TypeError, match=r"biases b must be an array of shape \(C_out,\) = \(3,\), got None"):
+            f(x, W, None)
+    with pytest.raises(TypeError, match=r"kernels W must be an array .* got None"):
+        conv2d_backward(x, None, np.zeros((2, 3, 3, 3)))
+    with pytest.raises(ValueError, match=r"\(m, C_out, n′_h, n′_w\) = \(2, 3, 3, 3\), got \(2, 3, 4, 4\)"):
         conv2d_backward(x, W, np.zeros((2, 3, 4, 4)))
     with pytest.raises(ValueError, match=r"= \(18, 4\) for input \(2, 1, 4, 4\) and kernel 2×2, got \(18, 5\)"):
         col2im(np.zeros((18, 5)), x.shape, 2)

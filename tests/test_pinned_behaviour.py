@@ -72,8 +72,10 @@ def test_docstrings_state_the_defaults():
     for name, value in DEFAULTS[F.mlp].items():
         if name != "rng":
             assert re.search(rf"default ``{re.escape(repr(value).replace(chr(39), chr(34)))}``|default {value}", doc), name
-    assert 'default ``"he"``' in inspect.getdoc(F.Conv2D)
-    assert "(default 0.01)" in inspect.getdoc(F.Dense)
+    for cls, init in ((F.Dense, "xavier"), (F.Conv2D, "he")):
+        doc = inspect.getdoc(cls)
+        assert f'default ``"{init}"``' in doc and "(default 0.01)" in doc, cls
+    assert "(default 0.01)" in inspect.getdoc(F.Activation) and F.activations.DEFAULT_SLOPE == 0.01
     assert F.losses.EPS == 1e-12 and F.losses.ROW_SUM_TOL == 1e-6
 
 
@@ -276,7 +278,8 @@ check_network check_gradient numerical_gradient relative_error max_rel_error loa
 train_val_test_split init_std init_weights sigmoid sigmoid_prime tanh tanh_prime relu relu_prime
 leaky_relu leaky_relu_prime identity identity_prime softmax softmax_jacobian softmax_prime_diagonal
 softmax_vjp get_activation mse binary_cross_entropy categorical_cross_entropy softmax_cross_entropy
-sigmoid_cross_entropy get_loss fit train_step sgd_step backprop book""".split()
+sigmoid_cross_entropy get_loss fit train_step sgd_step backprop book losses shapecheck Value
+check_proposed_gradient""".split()
 
 
 def test_the_names_the_chapters_use_are_reachable():
@@ -288,3 +291,4 @@ def test_the_names_the_chapters_use_are_reachable():
         assert callable(getattr(net, method)), method
     net.gradients(np.zeros((2, 2)), np.zeros((2, 1)))
     assert F.LayerTrace._fields == ("l", "a_prev", "z", "a", "delta", "dW", "db")
+    assert F.losses.EPS == 1e-12 and callable(F.shapecheck.candidate_products)

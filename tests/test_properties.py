@@ -3,6 +3,7 @@
 import warnings
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -55,13 +56,15 @@ def test_losses_finite_with_gradients_of_prediction_shape(Z, seed):
     onehot = np.eye(n)[rng.integers(0, n, size=m)]
     binary = (rng.uniform(size=Z.shape) > 0.5).astype(float)
     P = np.clip(F.sigmoid(Z), 0.0, 1.0)
-    for fn, pred, y in [
-        (F.mse, Z, binary),
-        (F.softmax_cross_entropy, Z, onehot),
-        (F.sigmoid_cross_entropy, Z, binary),
-        (F.binary_cross_entropy, P, binary),
-        (F.categorical_cross_entropy, F.softmax(Z), onehot),
-    ]:
+    cases = [(F.mse, Z, binary), (F.sigmoid_cross_entropy, Z, binary), (F.binary_cross_entropy, P, binary)]
+    categorical = [(F.softmax_cross_entropy, Z, onehot), (F.categorical_cross_entropy, F.softmax(Z), onehot)]
+    if n >= 2:
+        cases += categorical
+    else:  # one class: refused (the loss would be 0 whatever the prediction)
+        for fn, pred, y in categorical:
+            with pytest.raises(ValueError, match="at least 2 classes"):
+                fn(pred, y)
+    for fn, pred, y in cases:
         value, grad = quiet(fn, pred, y)
         assert np.isfinite(value) and value >= 0
         assert grad.shape == pred.shape and np.all(np.isfinite(grad))

@@ -2,9 +2,10 @@
 
 ``train_step`` skips ∂J/∂X of the first layer (``backward(..., input_grad=False)``,
 the one shortcut that pays: see benchmarks/). It must give the same bits as the
-textbook step θ ← θ − η ∂J/∂θ with every gradient computed. The network checks its
-input X once and runs its layers without re-scanning the arrays it computed; the
-layers used on their own still check everything.
+textbook step θ ← θ − η ∂J/∂θ with every gradient computed. The update changes the
+parameter arrays in place, so a layer that keeps its own reference to one learns.
+The network looks for NaN and inf where data enter and leave it, and keeps no state
+about it: what a failed pass leaves behind changes nothing later.
 """
 
 import numpy as np
@@ -38,14 +39,54 @@ def test_train_step_equals_plain_gradient_descent_bit_for_bit(activation, weight
             assert p.tobytes() == ref.params()[name].tobytes(), name
 
 
-def test_sgd_step_makes_new_arrays():
+def test_sgd_step_updates_the_parameter_arrays_in_place():
     net, X, Y = make_net(2)
     taken = net.params()
     before = {k: v.copy() for k, v in taken.items()}
-    net.train_step(X, Y, 0.1)
-    for k in taken:
-        np.testing.assert_array_equal(taken[k], before[k])  # arrays taken earlier keep their values
-        assert not np.array_equal(net.params()[k], before[k])
+    _, grads = net.gradients(X, Y)
+    grads = {k: v.copy() for k, v in grads.items()}
+    net.sgd_step(0.1)
+    for k, p in net.params().items():
+        assert p is taken[k]  # the same arrays, changed in place ...
+        assert p.tobytes() == (before[k] - 0.1 * grads[k]).tobytes()  # ... to θ − η g, bit for bit
+
+
+def test_the_stored_pass_is_discarded_when_the_parameters_change():
+    net, X, Y = make_net(3)
+    net.forward(X)
+    net.backward(Y)
+    net.sgd_step(0.1)
+    for call in (lambda: net.backward(Y), lambda: net.trace()):
+        with pytest.raises(RuntimeError, match="parameters last changed"):
+            call()
+    with pytest.raises(RuntimeError, match=r"sgd_step uses the gradients of a backward pass on the current parameters"):
+        net.sgd_step(0.1)  # the same gradients twice
+    net.forward(X)
+    net.set_params([(layer.W, layer.b) for layer in net.param_layers])
+    with pytest.raises(RuntimeError, match=r"call forward\(X\) before backward\(Y\)"):
+        net.backward(Y)
+    net.forward(X)
+    net.initialize("he", np.random.default_rng(0))
+    with pytest.raises(RuntimeError, match=r"call forward\(X\) first"):
+        net.trace()
+    # A layer used on its own: new parameters need a new forward pass too.
+    layer = F.Dense(3, 2, rng=np.random.default_rng(0))
+    layer.forward(np.ones((4, 3)))
+    layer.set_params(np.ones((2, 3)), np.zeros(2))
+    with pytest.raises(RuntimeError, match="call forward before backward"):
+        layer.backward(np.ones((4, 2)))
+
+
+def test_trace_gives_delta_and_gradients_only_for_the_current_pass():
+    net, X, Y = make_net(4)
+    net.gradients(X, Y)
+    assert all(t.delta is not None and t.dW is not None for t in net.trace())
+    net.forward(X[:3])  # a new forward pass: the old δ and dW belong to another batch
+    for t in net.trace():
+        assert t.delta is None and t.dW is None and t.db is None
+        assert t.z.shape[0] == 3
+    net.backward(Y[:3])
+    assert [t.delta.shape[0] for t in net.trace()] == [3, 3, 3]
 
 
 def test_backward_without_input_grad_changes_only_output_grads_0():
@@ -114,10 +155,11 @@ def test_training_still_refuses_non_finite_input(bad):
         net.train_step(np.zeros_like(X), Y, 0.1)
 
 
-def test_scanning_resumes_after_a_network_pass_fails():
+def test_nothing_is_left_behind_by_a_failed_pass():
     net, X, _ = make_net(6)
     with pytest.raises(ValueError, match="expects input of shape"):
-        net.forward(X[:, :4])  # fails inside the layers, where scanning is off
+        net.forward(X[:, :4])  # fails inside the layers
+    assert net.outputs is None
     with pytest.raises(ValueError, match="NaN or inf"):
         F.sigmoid(np.array([np.nan]))
 
