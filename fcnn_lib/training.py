@@ -60,11 +60,8 @@ def train_step(net, X, Y, lr, weight_decay=0.0):
     ``net.gradients(X, Y, weight_decay)``, except that ∂J/∂X, which no update needs,
     is not computed (``backward(..., input_grad=False)``). The network's output and
     the objective J are checked to be finite before the update (else ValueError, and
-    the parameters are left unchanged). Parameters that an update makes NaN or inf
-    (gradient descent diverging) are reported by the next forward pass, which names
-    the layer; :func:`fit` also checks them after its last step. (Scanning every
-    parameter after every step as well would slow the step down measurably: variant
-    "parameters scanned" of ``benchmarks/shortcuts.py``.)
+    the parameters are left unchanged), and every parameter after it (else
+    ValueError naming the parameter and the learning rate: gradient descent diverged).
 
     Parameters
     ----------
@@ -81,6 +78,7 @@ def train_step(net, X, Y, lr, weight_decay=0.0):
     net.forward(X)
     value = net.backward(Y, weight_decay, input_grad=False)  # J is checked to be finite
     sgd_step(net, lr)
+    _check_params_finite(net, f"the update with learning rate lr = {lr:g} (J before it: {value:.6g})")
     return value
 
 
@@ -174,8 +172,6 @@ def fit(net, X, Y, *, epochs, batch_size, lr, rng, weight_decay=0.0, shuffle=Tru
                 raise ValueError(f"fit, epoch {epoch}, step {step} (learning rate lr = {lr:g}): {exc}") from exc
         history["batch_loss"].extend(losses)
         history["loss"].append(float(np.mean(losses)))
-        if epoch == epochs - 1:
-            _check_params_finite(net, f"fit, after the last step (epoch {epoch}, learning rate lr = {lr:g})")
         extra = None if callback is None else callback(epoch, net)
         if extra is None:
             continue
@@ -198,6 +194,6 @@ def _check_params_finite(net, where):
     for name, theta in net.params().items():
         if not np.isfinite(theta).all():
             raise ValueError(
-                f"{where}: parameter {name} is not finite ({first_non_finite(theta)}): gradient "
+                f"{where} made parameter {name} not finite ({first_non_finite(theta)}): gradient "
                 f"descent diverged; try a smaller learning rate"
             )

@@ -589,7 +589,7 @@ def test_divergence_is_refused_and_names_the_learning_rate():
         net.gradients(X, Y, weight_decay=1e308)
 
 
-def test_fit_checks_the_parameters_after_its_last_step():
+def test_the_step_checks_the_parameters_after_its_update():
     class Explodes(F.Layer):  # its gradient makes the next layer's weights infinite
         def forward(self, x):
             return x
@@ -608,8 +608,11 @@ def test_fit_checks_the_parameters_after_its_last_step():
     net.layers[0].backward = huge
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        with pytest.raises(ValueError, match=r"fit, after the last step \(epoch 0, learning rate lr = 10\): parameter W1 is not finite"):
+        with pytest.raises(ValueError, match=r"fit, epoch 0, step 0 \(learning rate lr = 10\): the update with learning rate lr = 10 \(J before it: 0\) made parameter W1 not finite \(first at index \(0, 0\): -inf\)"):
             net.fit(np.ones((2, 2)), np.zeros((2, 2)), epochs=1, batch_size=2, lr=10.0, rng=rng())
+        # The parameters stay as the update left them; the next pass names them.
+        with pytest.raises(ValueError, match=r"output of layers\[0\], Dense\(2, 2\).*\['W'\] hold NaN or inf"):
+            net.train_step(np.ones((2, 2)), np.zeros((2, 2)), 10.0)
 
 
 # ---------------------------------------------------------------------- the layer contract, checked
