@@ -5,9 +5,11 @@ that BP2 mixes several units, every element-wise activation, every loss whose ou
 covers, batches of m ≥ 2 examples, biases away from zero) the book's recursion gives the
 same z⁽ˡ⁾, a⁽ˡ⁾, δ⁽ˡ⁾ (as ``net.trace()`` reports them), ∂J/∂W⁽ˡ⁾ and ∂J/∂b⁽ˡ⁾ as
 ``Sequential.backward``, bit for bit (chapter 5 says so: the layers perform the same
-floating-point operations in the same order). It also passes a finite-difference check
-on its own, for every activation and for every pair of loss and output activation, and
-refuses malformed input with a message naming what it got.
+floating-point operations in the same order). With a leading run axis (R networks of one
+architecture stacked), run r gives bit for bit what the call on run r's own arrays
+gives. The recursion also passes a finite-difference check on its own, for every
+activation and for every pair of loss and output activation, and refuses malformed input
+(softmax as an element-wise f included) with a message naming what it got.
 """
 
 from __future__ import annotations
@@ -51,18 +53,14 @@ def _random_network(depth, act, loss, out, m, seed):
     """A Sequential with random sizes and parameters, its batch, and the book's lists."""
     rng = np.random.default_rng(seed)
     # input and output 1-6 units; hidden layers 2-6, so BP2 sums over several units
-    sizes = [int(rng.integers(1, 7))] + [int(n) for n in rng.integers(2, 7, size=depth - 1)] + [int(rng.integers(1, 7))]
+    n_out = int(rng.integers(2 if loss == "softmax_cross_entropy" else 1, 7))  # softmax needs 2 classes
+    sizes = [int(rng.integers(1, 7))] + [int(n) for n in rng.integers(2, 7, size=depth - 1)] + [n_out]
     net = F.mlp(sizes, activation=act, output=out, loss=loss, init="xavier", rng=rng)
     # Biases away from zero: no ReLU kink at z = 0 for the finite differences below.
     net.set_params([(layer.W, rng.normal(0.3, 0.5, size=layer.b.shape)) for layer in net.param_layers])
     X = rng.normal(size=(m, sizes[0]))
     Y = _labels(loss, rng, m, sizes[-1])
-    P = net.params()
-    W = [None] + [P[f"W{l}"] for l in range(1, depth + 1)]
-    b = [None] + [P[f"b{l}"] for l in range(1, depth + 1)]
-    names = [None] + [act] * (depth - 1) + [out]
-    f = [None] + [F.get_activation(n)[0] for n in names[1:]]
-    f_prime = [None] + [F.get_activation(n)[1] for n in names[1:]]
+    W, b, f, f_prime = F.backprop.lists(net)
     return net, X, Y, W, b, f, f_prime
 
 
@@ -241,11 +239,113 @@ def test_backward_refuses_bad_input(small):
 
 
 def test_the_recursion_is_short():
-    """Issue 14: a reader finds the recursion in at most 15 lines, labelled BP1–BP4."""
+    """Issue 14: a reader finds the recursion in at most 15 lines, labelled BP1–BP4, in order."""
     import inspect
 
     src = inspect.getsource(F.backprop.backward)
     body = src.split('"""')[2].strip().splitlines()
     assert len(body) <= 15, body
+    lines = {}
     for label in ("BP1", "BP2", "BP3", "BP4"):
-        assert sum(label in line for line in body) == 1, label
+        hits = [i for i, line in enumerate(body) if f"# {label}" in line]
+        assert len(hits) == 1, label
+        lines[label] = hits[0]
+    assert lines["BP1"] < lines["BP2"] < lines["BP3"] < lines["BP4"]
+    assert max(len(line) for line in body) <= 90, max(body, key=len)
+
+
+# ---------------------------------------------------------------------- lists(net)
+def test_lists_gives_the_networks_own_arrays_and_functions():
+    rng = np.random.default_rng(3)
+    net = F.Sequential([F.Dense(3, 4, rng=rng), F.Activation("leaky_relu", slope=0.2), F.Dense(4, 4, rng=rng),
+                        F.Activation("tanh"), F.Dense(4, 2, rng=rng)], loss="mse")
+    W, b, f, f_prime = F.backprop.lists(net)
+    assert len(W) == len(b) == len(f) == len(f_prime) == 4 and W[0] is b[0] is f[0] is f_prime[0] is None
+    for l, layer in enumerate(net.param_layers, start=1):
+        assert W[l] is layer.W and b[l] is layer.b  # the live arrays, not copies
+    z = np.array([-1.0, 0.5])
+    np.testing.assert_array_equal(f[1](z), [-0.2, 0.5])
+    np.testing.assert_array_equal(f_prime[1](z), [0.2, 1.0])
+    assert f[2] is F.tanh and f_prime[2] is F.tanh_prime
+    assert f[3] is F.identity and f_prime[3] is F.identity_prime  # no activation after the last layer
+    X = rng.normal(size=(5, 3))
+    np.testing.assert_array_equal(F.backprop.forward(W, b, X, f)[1][3], net.forward(X))
+
+
+def test_lists_refuses_what_the_recursion_does_not_cover():
+    rng = np.random.default_rng(0)
+    with pytest.raises(TypeError, match="Sequential"):
+        F.backprop.lists([F.Dense(2, 2, rng=rng)])
+    conv = F.Sequential([F.Conv2D(1, 2, 3, rng=rng), F.Flatten(), F.Dense(2 * 6 * 6, 2, rng=rng)],
+                        loss="softmax_cross_entropy")
+    with pytest.raises(ValueError, match=r"layer 0 .* is Conv2D"):
+        F.backprop.lists(conv)
+    soft = F.Sequential([F.Dense(2, 3, rng=rng), F.Activation("softmax")], loss="categorical_cross_entropy")
+    with pytest.raises(ValueError, match="eq-bp1-softmax-ce"):
+        F.backprop.lists(soft)
+    twice = F.Sequential([F.Dense(2, 3, rng=rng), F.Activation("tanh"), F.Activation("tanh"), F.Dense(3, 1, rng=rng)])
+    with pytest.raises(ValueError, match="layer 2"):
+        F.backprop.lists(twice)
+
+
+@pytest.mark.parametrize("where", ["f", "f_prime"])
+@pytest.mark.parametrize("fn", [F.softmax, F.softmax_prime_diagonal])
+def test_softmax_is_refused_as_an_elementwise_activation(small, where, fn):
+    W, b, X, z, a = small
+    with pytest.raises(ValueError, match="eq-bp1-softmax-ce"):
+        if where == "f":
+            F.backprop.forward(W, b, X, [None, F.sigmoid, fn])
+        else:
+            F.backprop.backward(W, z, a, np.ones((4, 1)), [None, F.sigmoid_prime, fn])
+
+
+# ---------------------------------------------------------------------- a leading run axis
+@pytest.mark.parametrize("act", ["relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_stacked_networks_give_each_networks_numbers_bit_for_bit(act, depth):
+    """R networks of one architecture on R batches: run r equals the call on run r alone
+    and Sequential's backward pass on network r, bit for bit."""
+    R, m = 4, 7
+    rng = np.random.default_rng(100 + depth)
+    sizes = [5] + [6] * (depth - 1) + [3]
+    nets = [F.mlp(sizes, activation=act, loss="softmax_cross_entropy", init="he", rng=rng) for _ in range(R)]
+    X = rng.normal(size=(R, m, sizes[0]))
+    Y = np.eye(3)[rng.integers(0, 3, size=(R, m))]
+    one = [F.backprop.lists(net) for net in nets]
+    W = [None] + [np.stack([o[0][l] for o in one]) for l in range(1, depth + 1)]
+    b = [None] + [np.stack([o[1][l] for o in one]) for l in range(1, depth + 1)]
+    f, f_prime = one[0][2], one[0][3]
+    z, a = F.backprop.forward(W, b, X, f)
+    dJ_da = np.stack([F.softmax_cross_entropy(a[depth][r], Y[r]).grad for r in range(R)])
+    delta, dW, db = F.backprop.backward(W, z, a, dJ_da, f_prime)
+    assert dW[1].shape == (R, sizes[1], sizes[0]) and db[1].shape == (R, sizes[1])
+    for r, net in enumerate(nets):
+        Wr, br = one[r][0], one[r][1]
+        zr, ar = F.backprop.forward(Wr, br, X[r], f)
+        dr, dWr, dbr = F.backprop.backward(Wr, zr, ar, F.softmax_cross_entropy(ar[depth], Y[r]).grad, f_prime)
+        net.gradients(X[r], Y[r])
+        for t in net.trace():
+            l = t.l
+            for name, stacked, alone, lib in (("z", z, zr, t.z), ("delta", delta, dr, t.delta),
+                                              ("dW", dW, dWr, t.dW), ("db", db, dbr, t.db)):
+                assert np.array_equal(stacked[l][r], alone[l]), f"{name}[{l}] of run {r}"
+                assert np.array_equal(stacked[l][r], lib), f"{name}[{l}] of run {r} against Sequential"
+
+
+def test_stacked_input_is_checked():
+    rng = np.random.default_rng(1)
+    W = [None, rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 1, 3))]
+    b = [None, np.zeros((2, 3)), np.zeros((2, 1))]
+    X = rng.normal(size=(2, 5, 4))
+    z, a = F.backprop.forward(W, b, X, F.tanh)
+    assert z[2].shape == (2, 5, 1)
+    with pytest.raises(ValueError, match=r"b\[1\] must have shape \(2, 3\)"):
+        F.backprop.forward(W, [None, np.zeros(3), np.zeros((2, 1))], X, F.tanh)
+    with pytest.raises(ValueError, match="same leading axes"):
+        F.backprop.forward([None, W[1], W[2][0]], b, X, F.tanh)
+    with pytest.raises(ValueError, match=r"input X must have shape \(2, m, 4\)"):
+        F.backprop.forward(W, b, rng.normal(size=(3, 5, 4)), F.tanh)
+    with pytest.raises(ValueError, match="3 dimension"):
+        F.backprop.forward(W, b, X[0], F.tanh)
+    with pytest.raises(ValueError, match=r"dJ_da .* \(2, 5, 1\)"):
+        F.backprop.backward(W, z, a, np.ones((5, 1)), F.tanh_prime)
