@@ -31,6 +31,9 @@ def sigmoid_prime(z):
     """Derivative σ'(z) = σ(z)(1 − σ(z)).
 
     Book equation ``eq-sigmoid-prime`` (chapter 2). Shape: any → same shape.
+    Computed from σ(z) as written (as PyTorch's sigmoid backward does), so its error
+    is round-off relative to σ' ≤ 1/4, not to σ'(z) itself: in the far tails, where
+    σ'(z) < 2⁻⁵³, the value can be 0 or off by far more than its own size (chapter 2).
     """
     s = sigmoid(z)
     return s * (1.0 - s)
@@ -48,6 +51,10 @@ def tanh_prime(z):
     """Derivative tanh'(z) = 1 − tanh(z)².
 
     Book equation ``eq-tanh-prime`` (chapter 2). Shape: any → same shape.
+    Computed from tanh(z) as written (as PyTorch's tanh backward does), so its error
+    is round-off relative to tanh' ≤ 1, not to tanh'(z) itself: for |z| above about
+    19 the value is 0 where the true one is below 10⁻¹⁶. The scalar engine of chapter 3
+    (:class:`fcnn_lib.engine.Value`) computes it without this cancellation.
     """
     t = tanh(z)
     return 1.0 - t * t
