@@ -52,8 +52,8 @@ def tanh_prime(z):
 
     Book equation ``eq-tanh-prime`` (chapter 2). Shape: any → same shape.
     Computed from tanh(z) as written (as PyTorch's tanh backward does), so its error
-    is round-off relative to tanh' ≤ 1, not to tanh'(z) itself: for |z| above about
-    19 the value is 0 where the true one is below 10⁻¹⁶. The scalar engine of chapter 3
+    is round-off relative to tanh' ≤ 1, not to tanh'(z) itself: once z is above about
+    19 in absolute value, the value is 0 where the true one is below 10⁻¹⁶. The scalar engine of chapter 3
     (:class:`fcnn_lib.engine.Value`) computes it without this cancellation.
     """
     t = tanh(z)
