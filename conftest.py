@@ -1,12 +1,14 @@
 """Root pytest configuration.
 
 - Points nbval at the repo's sanitizer wherever pytest runs from.
+- Makes the notebooks' figures digest-only under nbval (see pytest_configure).
 - Records wall times in ``_build/timings.json`` for the benchmarks page: the site
   build (written by tests/test_site.py) and the whole default test run (written here
   when pytest ran with no path arguments, i.e. the README's test command).
 """
 
 import json
+import os
 import pathlib
 import time
 
@@ -32,6 +34,11 @@ def timings():
 
 
 def pytest_configure(config):
+    # nbval compares each figure's text digest and never its image, so the kernels it
+    # starts (they inherit this environment) make no PNG: F.book.show then only draws the
+    # figure once for the digest (fcnn_lib.book.figures.FIGURES_ENV). The stored PNGs are
+    # made by scripts/run_notebook.py, which does not set it.
+    os.environ.setdefault("FCNN_BOOK_FIGURES", "digest")
     if getattr(config.option, "nbval_sanitize_with", "unset") is None:
         config.option.nbval_sanitize_with = str(ROOT / "tests" / "nbval_sanitize.cfg")
     config._fcnn_start = time.monotonic()

@@ -5,8 +5,11 @@ Usage: python scripts/run_notebook.py book/ch02_activations.ipynb [more.ipynb ..
 Runs each notebook with ``book/`` as the working directory (as the site build and
 nbval do), without timing metadata, so the stored outputs are exactly what the code
 produces today and nbval can compare against them. Fails on the first error.
+Figures are stored as PNG images plus their digest (the variable FCNN_BOOK_FIGURES,
+which the test suite sets to "digest", is removed for the kernel).
 """
 
+import os
 import pathlib
 import sys
 
@@ -15,6 +18,7 @@ from nbclient import NotebookClient
 
 
 def run(path):
+    os.environ.pop("FCNN_BOOK_FIGURES", None)  # store the images, not only the digests
     path = pathlib.Path(path).resolve()
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
