@@ -17,6 +17,19 @@ import nbformat
 from nbclient import NotebookClient
 
 
+def _coalesce_streams(outputs):
+    """Join consecutive stdout (or stderr) outputs into one: how the kernel chunks a
+    cell's printing varies from run to run, the text does not."""
+    joined = []
+    for out in outputs:
+        if (out.output_type == "stream" and joined and joined[-1].output_type == "stream"
+                and joined[-1].name == out.name):
+            joined[-1].text += out.text
+        else:
+            joined.append(out)
+    return joined
+
+
 def run(path):
     os.environ.pop("FCNN_BOOK_FIGURES", None)  # store the images, not only the digests
     path = pathlib.Path(path).resolve()
@@ -30,6 +43,9 @@ def run(path):
                             resources={"metadata": {"path": str(path.parent)}},
                             record_timing=False)
     client.execute()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = _coalesce_streams(cell.outputs)
     nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
     print(f"executed {path.name}: {sum(c.cell_type == 'code' for c in nb.cells)} code cells")
