@@ -3,7 +3,7 @@
 The PDF is made from the same sources and stored outputs as the website: Sphinx's
 single-page builder (``singlehtml``) writes every chapter and page of ``_toc.yml`` into
 one HTML page, with the same chapter, equation and figure numbers; headless Chromium
-opens it, waits until MathJax has typeset every formula, and prints it with the site's
+opens it, waits for its fonts and images, and prints it with the site's
 print CSS (``book/_static/custom.css``: solutions of the exercises shown, every equation
 in full, navigation hidden). Its links (table of contents, "Chapter N", equation
 references) jump within the PDF.
@@ -85,7 +85,7 @@ async def _print(singlehtml: Path, out: Path, timeout_ms: int) -> dict:
                 page = await context.new_page()
                 page.set_default_timeout(timeout_ms)
                 await page.goto(base + rel, wait_until="load", timeout=timeout_ms)
-                info = await page.evaluate(PAGE_PROBE_JS)  # waits for MathJax, loads every image
+                info = await page.evaluate(PAGE_PROBE_JS)  # loads every image and font
                 await page.emulate_media(media="print")
                 await page.pdf(
                     path=str(out),
@@ -190,7 +190,7 @@ def main(argv=None) -> int:
     info = print_pdf(build / "singlehtml", out)
     summary = pdf_summary(out)
     print(f"{out}: {summary['pages']} pages, {summary['bytes'] / 1e6:.1f} MB, "
-          f"{info['mjx']} formulas typeset, {info['images']} images, printed in {time.monotonic() - start:.1f} s")
+          f"{info['typeset']} formulas typeset, {info['images']} images, printed in {time.monotonic() - start:.1f} s")
     if info["untypeset"] or info["mathErrors"] or info["brokenImages"]:
         print(f"problems: untypeset {info['untypeset'][:3]}, TeX errors {info['mathErrors']}, "
               f"broken images {info['brokenImages'][:3]}")

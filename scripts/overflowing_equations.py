@@ -52,7 +52,7 @@ async def measure(html: Path, pages: list[str]) -> dict:
                 for rel in pages:
                     await page.set_viewport_size(DESKTOP)
                     await page.goto(base + rel, wait_until="load", timeout=120_000)
-                    await page.evaluate(PAGE_PROBE_JS)  # waits until MathJax has typeset
+                    await page.evaluate(PAGE_PROBE_JS)  # loads images and fonts
                     for name, size in (("desktop", DESKTOP), ("phone", PHONE)):
                         await page.set_viewport_size(size)
                         layout = await page.evaluate(LAYOUT_PROBE_JS, size["width"])

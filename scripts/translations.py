@@ -57,6 +57,13 @@ def _plain(text: str) -> str:
     return _CODE.sub(" ", _MATH.sub(" ", _ROLE.sub(" ", text)))
 
 
+def _visible(text: str) -> str:
+    """The plain text plus the visible text of the roles whose text is translated."""
+    shown = [re.sub(r"<[^<>]+>\s*$", "", b) for r, b in _ROLE.findall(text)
+             if r in _TEXT_ROLES and re.search(r"<[^<>]+>\s*$", b)]
+    return _plain(text) + " " + " ".join(shown)
+
+
 def invariants(text: str) -> list[str]:
     """The parts of a message that a translation must keep exactly, sorted: roles
     (the target only, for roles whose text is translated), math, inline code, and the
@@ -75,8 +82,9 @@ def _quotes(text: str) -> set[str]:
 
 
 def only_invariants(text: str) -> bool:
-    """True if the message is nothing but math, roles, code and punctuation."""
-    return not re.search(r"[A-Za-z]{2,}", _plain(text))
+    """True if the message is nothing but math, roles, code and punctuation (the visible
+    text of a {chapter}, {doc}, {ref} or {numref} role is text to translate)."""
+    return not re.search(r"[A-Za-z]{2,}", _visible(text))
 
 
 def _catalogs():

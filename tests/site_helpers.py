@@ -109,9 +109,24 @@ def chapter_numbers(toc_path: Path = TOC) -> dict[str, int]:
     return {doc: i for i, doc in enumerate(numbered, start=1)}
 
 
-def site_pages() -> list[str]:
-    """HTML paths (relative to the site root) of every toc page plus EXTRA_PAGES."""
-    return [f"{doc}.html" for doc in toc_documents()] + EXTRA_PAGES
+#: The editions and where each lies under the site root (book/_ext/translation.py).
+EDITIONS = {"en": "", "zh_CN": "zh_CN/"}
+#: The ``lang`` attribute of each edition's pages.
+LANG_ATTRIBUTES = {"en": "en", "zh_CN": "zh-CN"}
+
+
+def site_pages(edition: str | None = "en") -> list[str]:
+    """HTML paths (relative to the site root) of every toc page plus EXTRA_PAGES, in
+    one edition, or in every edition (``edition=None``: English first)."""
+    if edition is None:
+        return [page for ed in EDITIONS for page in site_pages(ed)]
+    prefix = EDITIONS[edition]
+    return [f"{prefix}{doc}.html" for doc in toc_documents()] + [prefix + p for p in EXTRA_PAGES]
+
+
+def edition_of(rel: str) -> str:
+    """The edition a page path (relative to the site root) belongs to."""
+    return next((ed for ed, prefix in EDITIONS.items() if prefix and rel.startswith(prefix)), "en")
 
 
 class _AssetParser(HTMLParser):
@@ -199,29 +214,28 @@ def serve(directory: Path):
         thread.join(timeout=5)
 
 
-# JavaScript run in each page after load: wait for MathJax, force lazy images to load,
-# then report what the page contains. Returns a plain object.
+# JavaScript run in each page after load: force lazy images to load, wait for the web
+# fonts, then report what the page contains. Returns a plain object. Math is typeset
+# when the site is built (KaTeX): every math node must hold KaTeX's output, with its
+# MathML for screen readers, no KaTeX error, and KaTeX's fonts loaded from the site.
 PAGE_PROBE_JS = r"""
 async () => {
   const out = {theme: document.documentElement.dataset.theme || null,
                mode: document.documentElement.dataset.mode || null};
-  if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) {
-    await window.MathJax.startup.promise;
-  }
-  out.mathjax = !!(window.MathJax && window.MathJax.version);
-  out.mathjaxVersion = out.mathjax ? window.MathJax.version : null;
   const mathNodes = Array.from(document.querySelectorAll('span.math, div.math'))
       .filter(el => !el.parentElement.closest('span.math, div.math'));
   out.mathNodes = mathNodes.length;
-  out.mjx = document.querySelectorAll('mjx-container').length;
-  out.mathErrors = document.querySelectorAll('mjx-merror, [data-mjx-error]').length;
-  out.untypeset = mathNodes.filter(el => !el.querySelector('mjx-container'))
+  const typeset = [...document.querySelectorAll('.katex')].filter(k => !k.parentElement.closest('.katex'));
+  out.typeset = typeset.length;
+  out.withoutMathml = typeset.filter(k => !k.querySelector(':scope > .katex-mathml math')).length;
+  out.mathErrors = document.querySelectorAll('.katex-error').length;
+  out.untypeset = mathNodes.filter(el => !el.querySelector('.katex'))
       .map(el => el.textContent.trim().slice(0, 80));
   // leftover TeX delimiters in prose (outside code, scripts and typeset math)
   const root = document.querySelector('main') || document.body;
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
     acceptNode: n => n.parentElement.closest(
-        'pre, code, script, style, textarea, mjx-container, .highlight, .cell_input, .cell_output .output.stream, .bibtex, .citation, #search-results')
+        'pre, code, script, style, textarea, .katex, .highlight, .cell_input, .cell_output .output.stream, .bibtex, .citation, #search-results')
         ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT});
   const leftovers = [];
   const tex = /\\\(|\\\)|\\\[|\\\]|\$\$|\$[^$\s][^$]*?[^$\s\\]\$|\$[^$\s]\$/;
@@ -237,10 +251,14 @@ async () => {
                          setTimeout(r, 5000); })));
   out.images = imgs.length;
   out.brokenImages = imgs.filter(img => !(img.naturalWidth > 0)).map(img => img.currentSrc || img.src);
+  // KaTeX's fonts: every one the page asked for has loaded
+  await document.fonts.ready;
+  out.fontErrors = [...document.fonts].filter(f => f.family.replace(/"/g, '').startsWith('KaTeX')
+      && f.status === 'error').map(f => f.family);
   // computed colours, to check dark mode really applies
   const body = getComputedStyle(document.body);
   out.bodyBackground = body.backgroundColor;
-  const firstMath = document.querySelector('mjx-container');
+  const firstMath = document.querySelector('.katex');
   out.mathColor = firstMath ? getComputedStyle(firstMath).color : null;
   out.bodyColor = getComputedStyle(root).color;
   return out;
@@ -252,18 +270,6 @@ async () => {
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
-# Init script for every page: record when MathJax has typeset the page
-# (window.__mathReadyAt, ms since navigation start). MathJax's startup promise resolves
-# right after the first typeset; it exists once the deferred MathJax script has run,
-# i.e. by DOMContentLoaded.
-MATH_READY_INIT_JS = r"""
-document.addEventListener('DOMContentLoaded', () => {
-  const mj = window.MathJax;
-  if (mj && mj.startup && mj.startup.promise) {
-    mj.startup.promise.then(() => { window.__mathReadyAt = performance.now(); });
-  }
-});
-"""
 
 # Layout at the current viewport: page width, display equations that need horizontal
 # scrolling (with their label and number), content images (alt text, caption, displayed
@@ -276,7 +282,7 @@ LAYOUT_PROBE_JS = r"""
                pageWidth: document.documentElement.scrollWidth,
                theme: document.documentElement.dataset.theme || null};
   // colours, to check that dark mode really applies to the math
-  const firstMath = document.querySelector('mjx-container');
+  const firstMath = document.querySelector('.katex');
   out.mathColor = firstMath ? getComputedStyle(firstMath).color : null;
   out.bodyColor = getComputedStyle(document.querySelector('main') || document.body).color;
   // what sticks out of the viewport (for the failure message)
@@ -300,9 +306,6 @@ LAYOUT_PROBE_JS = r"""
   }
   // display equations: the scrolling box is div.math (custom.css)
   out.equations = [];
-  const texOf = new Map();
-  const mjdoc = window.MathJax && window.MathJax.startup && window.MathJax.startup.document;
-  if (mjdoc && mjdoc.math) for (const item of mjdoc.math) texOf.set(item.typesetRoot, item.math);
   for (const div of document.querySelectorAll('.bd-article div.math')) {
     if (!div.offsetParent) continue;  // inside a folded solution or hidden cell
     const eqno = div.querySelector('.eqno');
@@ -311,7 +314,7 @@ LAYOUT_PROBE_JS = r"""
     // content width: the widest typeset descendant against the box
     const box = div.getBoundingClientRect();
     let needed = div.scrollWidth;
-    for (const m of div.querySelectorAll('mjx-container, mjx-math')) {
+    for (const m of div.querySelectorAll('.katex-display, .katex-html')) {
       needed = Math.max(needed, m.scrollWidth, m.getBoundingClientRect().width);
     }
     const overflow = Math.round(needed - div.clientWidth);
@@ -321,12 +324,13 @@ LAYOUT_PROBE_JS = r"""
       out.equations.push({
         label, number, overflow,
         section: section ? section.id : '',
-        tex: (texOf.get(div.querySelector('mjx-container')) || '').trim().replace(/\s+/g, ' ').slice(0, 100),
+        tex: ((div.querySelector('annotation[encoding="application/x-tex"]') || {}).textContent || '')
+             .trim().replace(/\s+/g, ' ').slice(0, 100),
         scrolls: ['auto', 'scroll'].includes(style.overflowX) && div.scrollWidth > div.clientWidth,
         hinted: style.backgroundImage.includes('gradient') && style.scrollbarWidth !== 'none',
         // the box's scroll range must reach the end of the typeset equation
         // (and none of it may lie left of the box, where scrolling cannot reach)
-        clipped: div.scrollLeft === 0 && [...div.querySelectorAll('mjx-math')].some(m =>
+        clipped: div.scrollLeft === 0 && [...div.querySelectorAll('.katex-html')].some(m =>
           m.getBoundingClientRect().width > div.scrollWidth + 1 ||
           m.getBoundingClientRect().left < box.left - 1),
       });
@@ -353,7 +357,8 @@ LAYOUT_PROBE_JS = r"""
 }
 """
 
-# Performance entries of the current page: bytes transferred and when math was ready.
+# Performance entries of the current page: bytes transferred and when it had loaded
+# (the load event: HTML, CSS, fonts and images; the math is in the HTML).
 WEIGHT_PROBE_JS = r"""
 () => {
   const nav = performance.getEntriesByType('navigation')[0];
@@ -363,7 +368,7 @@ WEIGHT_PROBE_JS = r"""
                    .sort((a, b) => b[1] - a[1]);
   return {bytes: size(nav) + res.reduce((s, e) => s + size(e), 0),
           largest: byUrl.slice(0, 5), requests: res.length + 1,
-          mathReadyAt: window.__mathReadyAt || null};
+          loadedAt: nav ? nav.loadEventEnd : null};
 }
 """
 

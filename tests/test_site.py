@@ -31,15 +31,17 @@ from site_helpers import (
     ICON_PROBE_JS,
     LAYOUT_PROBE_JS,
     LOCAL_HOSTS,
-    MATH_READY_INIT_JS,
     PAGE_PROBE_JS,
     PHONE,
     WEIGHT_PROBE_JS,
+    EDITIONS,
     EXTRA_PAGES,
+    LANG_ATTRIBUTES,
     REPO,
     build_site,
     chapter_numbers,
     css_urls,
+    edition_of,
     is_external,
     jupyter_book_executable,
     page_assets,
@@ -105,7 +107,7 @@ def test_build_is_clean(built_site, record_property, capsys, timings):
 
 
 def test_every_toc_page_is_built(html_dir):
-    missing = [page for page in site_pages() if not (html_dir / page).is_file()]
+    missing = [page for page in site_pages(None) if not (html_dir / page).is_file()]
     assert not missing, f"pages listed in _toc.yml (or standard pages) not built: {missing}"
 
 
@@ -125,24 +127,49 @@ def test_no_external_assets(html_dir):
     assert not offenders, "external assets:\n" + "\n".join(offenders)
 
 
-def test_mathjax_is_local(html_dir):
-    """Pages with math load MathJax 3 from _static/mathjax, and its files exist."""
-    mathjax = html_dir / "_static" / "mathjax"
-    assert (mathjax / "tex-chtml.js").is_file()
-    assert any((mathjax / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff")), "MathJax fonts missing"
-    assert (mathjax / "input" / "tex" / "extensions" / "boldsymbol.js").is_file()
+def test_every_page_has_its_language_and_a_switch_to_its_twin(html_dir):
+    """Each edition's pages say their language (<html lang>) and link the same page in
+    the other edition (the header button and the sidebar link), which exists."""
+    problems = []
+    for rel in site_pages(None):
+        text = (html_dir / rel).read_text(encoding="utf-8")
+        lang = re.search(r'<html[^>]*\blang="([^"]+)"', text)
+        if not lang or lang.group(1) != LANG_ATTRIBUTES[edition_of(rel)]:
+            problems.append(f"{rel}: <html lang={lang.group(1) if lang else None!r}>")
+        hrefs = re.findall(r'<a href="([^"]+)"[^>]*class="[^"]*btn-edition-switch-button', text)
+        hrefs += re.findall(r'<div class="edition-switch">\s*<a href="([^"]+)"', text)
+        if len(hrefs) != 2:
+            problems.append(f"{rel}: {len(hrefs)} language-switch links (expected the header button and the sidebar link)")
+        for href in hrefs:
+            target = (html_dir / rel).parent / href
+            if target.resolve() != (html_dir / twin(rel)).resolve():
+                problems.append(f"{rel}: the language switch points to {href}, not to {twin(rel)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_math_is_typeset_in_the_html(html_dir):
+    """Math is typeset when the site is built (KaTeX): every page with math holds KaTeX's
+    output and loads KaTeX's CSS from _static/katex, whose fonts exist; no page loads a
+    math script (MathJax or KaTeX's JavaScript) or shows a KaTeX error."""
+    katex = html_dir / "_static" / "katex"
+    assert (katex / "katex.min.css").is_file()
+    fonts = {url.split("/")[-1] for url in css_urls((katex / "katex.min.css").read_text(encoding="utf-8"))}
+    missing = sorted(f for f in fonts if not (katex / "fonts" / f).is_file())
+    assert fonts and not missing, f"KaTeX fonts named by its CSS but not served: {missing}"
     pages_with_math = 0
-    for page in site_pages():
+    for page in site_pages(None):
         text = (html_dir / page).read_text(encoding="utf-8")
-        scripts = page_assets(html_dir / page).scripts
-        mathjax_scripts = [s for s in scripts if "mathjax" in s.lower() or "tex-" in s.lower()]
-        has_math = re.search(r'class="math[ "]', text) is not None
-        if has_math:
+        assets = page_assets(html_dir / page)
+        math_scripts = [s for s in assets.scripts if re.search(r"mathjax|katex|tex-", s, re.I)]
+        assert not math_scripts, f"{page} loads a math script: {math_scripts}"
+        assert "katex-error" not in text, f"{page} shows a KaTeX error"
+        nodes = len(re.findall(r'<(?:span|div) class="math[ "]', text))
+        if nodes:
             pages_with_math += 1
-            assert mathjax_scripts, f"{page} has math but loads no MathJax"
-        for src in mathjax_scripts:
-            assert not is_external(src), f"{page} loads MathJax from {src}"
-            assert re.search(r"(^|/)_static/mathjax/tex-chtml\.js(\?|$)", src), f"{page}: unexpected {src}"
+            typeset = text.count('<span class="katex">')
+            assert typeset >= nodes, f"{page}: {nodes} math nodes, {typeset} typeset by KaTeX"
+            css = [u for what, u in assets.assets if u.split("?")[0].endswith("katex/katex.min.css")]
+            assert css and not any(is_external(u) for u in css), f"{page} does not load _static/katex/katex.min.css"
     assert pages_with_math > 0, "no page has math: is dollarmath enabled?"
 
 
@@ -159,15 +186,19 @@ def _playwright_or_skip():
 #: The four ways the browser test looks at every page. Each page is loaded once (light,
 #: desktop size, empty cache: the cold load that is timed) and then looked at again on
 #: a phone-sized screen, switched to dark mode with the theme's own button, and back at
-#: desktop size: MathJax typesets each page once, which is most of the test's time.
+#: desktop size.
 VIEWS = [("light", "desktop"), ("light", "phone"), ("dark", "phone"), ("dark", "desktop")]
 #: Pages also loaded in a real phone emulation (touch, 2x screen, mobile viewport),
 #: dark from the first paint: the home page, a chapter, the two widest reference pages.
-PHONE_PAGES = ["book/intro.html", "book/ch08_capstone.html", "book/errata.html", "book/api.html"]
+PHONE_PAGES = ["book/intro.html", "book/ch08_capstone.html", "book/errata.html", "book/api.html",
+               "zh_CN/book/intro.html", "zh_CN/book/ch05_delta_recursion.html"]
 #: Pages on which the phone navigation buttons are clicked.
-NAV_PAGES = {"book/intro.html", "book/ch08_capstone.html", "book/api.html"}
-#: Search query whose results include pages full of math (their summaries must not show TeX).
-SEARCH_QUERY = "gradient"
+NAV_PAGES = {"book/intro.html", "book/ch08_capstone.html", "book/api.html", "zh_CN/book/intro.html"}
+#: Pages whose language switch is clicked, there and back (desktop and phone).
+SWITCH_PAGES = ["book/ch05_delta_recursion.html", "zh_CN/book/errata.html"]
+#: Search query, per edition, whose results include pages full of math (their summaries
+#: must not show TeX); the Chinese one needs the Chinese word segmentation (jieba).
+SEARCH_QUERY = {"en": "gradient", "zh_CN": "梯度"}
 _TEX_IN_TEXT = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\(frac|partial|delta|mathbf|sum|begin)\b")
 
 
@@ -216,7 +247,6 @@ async def _new_context(browser, data, mode, phone):
         f"try {{ localStorage.setItem('mode', '{mode}'); "
         f"localStorage.setItem('theme', '{mode}'); }} catch (e) {{}}"
     )
-    await context.add_init_script(MATH_READY_INIT_JS)
 
     async def route(route_, request):
         parts = urlsplit(request.url)
@@ -238,7 +268,7 @@ async def _new_context(browser, data, mode, phone):
 async def _load(page, base, rel, where, data):
     """Load a page and run the content probe; None (and failures noted) if it failed."""
     failures = data["failures"]
-    url = base + rel + (f"?q={SEARCH_QUERY}" if rel == "search.html" else "")
+    url = base + rel + (f"?q={SEARCH_QUERY[edition_of(rel)]}" if rel.endswith("search.html") else "")
     response = await page.goto(url, wait_until="load", timeout=120_000)
     data["visits"] += 1
     if response is None or response.status != 200:
@@ -246,17 +276,19 @@ async def _load(page, base, rel, where, data):
         return None
     try:
         info = await page.evaluate(PAGE_PROBE_JS)
-    except Exception as exc:  # noqa: BLE001 - e.g. MathJax failed to load a file
+    except Exception as exc:  # noqa: BLE001 - reported
         failures.append(f"{where}: page probe failed: {str(exc).splitlines()[0]}")
         return None
-    if info["mathNodes"] and not info["mathjax"]:
-        failures.append(f"{where}: {info['mathNodes']} math nodes but MathJax did not start")
     if info["untypeset"]:
         failures.append(f"{where}: math not typeset: {info['untypeset'][:3]}")
-    if info["mjx"] < info["mathNodes"]:
-        failures.append(f"{where}: {info['mjx']} mjx-container < {info['mathNodes']} math nodes")
+    if info["typeset"] < info["mathNodes"]:
+        failures.append(f"{where}: {info['typeset']} typeset formulas < {info['mathNodes']} math nodes")
+    if info["withoutMathml"]:
+        failures.append(f"{where}: {info['withoutMathml']} formulas without MathML for screen readers")
+    if info["fontErrors"]:
+        failures.append(f"{where}: KaTeX fonts failed to load: {sorted(set(info['fontErrors']))}")
     if info["mathErrors"]:
-        failures.append(f"{where}: {info['mathErrors']} MathJax TeX errors")
+        failures.append(f"{where}: {info['mathErrors']} KaTeX errors")
     if info["leftoverTex"]:
         failures.append(f"{where}: raw TeX left in the text: {info['leftoverTex'][:3]}")
     if info["brokenImages"]:
@@ -302,10 +334,10 @@ async def _every_page(browser, base, pages, data):
         if info is None:
             failures.extend(f"[light/desktop] {rel}: {e}" for e in events)
             continue
-        data["math"] += info["mjx"]
+        data["math"] += info["typeset"]
         data["images"] += info["images"] - len(info["brokenImages"])
         data["weights"][rel] = await page.evaluate(WEIGHT_PROBE_JS)
-        if rel == "search.html":
+        if rel.endswith("search.html"):
             await _check_search(page, rel, data)
         icons = await page.evaluate(ICON_PROBE_JS)
         if icons["icons"] and (icons["drawn"] < icons["icons"] or not icons["fontLoaded"]):
@@ -350,19 +382,51 @@ async def _phone_pages(browser, base, data):
     await context.close()
 
 
+def twin(rel: str) -> str:
+    """The same page in the other edition."""
+    return rel[len(EDITIONS["zh_CN"]):] if edition_of(rel) == "zh_CN" else EDITIONS["zh_CN"] + rel
+
+
+async def _switch_languages(browser, base, data):
+    """Click the language switch in the article header (phone and desktop): it opens the
+    same page in the other edition, in place, with the right lang attribute, and back."""
+    for phone in (False, True):
+        context, page, events = await _new_context(browser, data, "light", phone=phone)
+        for rel in SWITCH_PAGES:
+            where = f"[switch, {'phone' if phone else 'desktop'}] {rel}"
+            await page.goto(base + rel, wait_until="load")
+            for target in (twin(rel), rel):
+                button = page.locator("a.btn-edition-switch-button").filter(visible=True)
+                if await button.count() != 1:
+                    data["failures"].append(f"{where}: {await button.count()} visible language switches")
+                    break
+                async with page.expect_navigation(wait_until="load"):
+                    await button.first.click()
+                landed = page.url.removeprefix(base)
+                lang = await page.evaluate("() => document.documentElement.lang")
+                if landed != target or lang != LANG_ATTRIBUTES[edition_of(target)]:
+                    data["failures"].append(f"{where}: the switch led to {landed} (lang={lang!r}), "
+                                            f"expected {target} (lang={LANG_ATTRIBUTES[edition_of(target)]!r})")
+                    break
+                data["switches"] = data.get("switches", 0) + 1
+        data["failures"].extend(f"[switch] {e}" for e in events)
+        await context.close()
+
+
 async def _check_search(page, rel, data):
     where = f"[light/desktop] {rel}"
     try:
         await page.wait_for_function(
-            "() => /found/i.test((document.querySelector('#search-results .search-summary') || {}).textContent || '')",
+            # the summary ("... found 12 pages", "... 有 12 个页面匹配") appears when done
+            "() => /\\d/.test((document.querySelector('#search-results .search-summary') || {}).textContent || '')",
             timeout=30_000,
         )
         summaries = await page.eval_on_selector_all("#search-results p.context", "ps => ps.map(p => p.textContent)")
     except Exception:  # noqa: BLE001 - reported as a failure
         summaries = []
     if not summaries:
-        data["failures"].append(f"{where}: the search for {SEARCH_QUERY!r} found nothing")
-    data["search_summaries"] = len(summaries)
+        data["failures"].append(f"{where}: the search for {SEARCH_QUERY[edition_of(rel)]!r} found nothing")
+    data.setdefault("search_summaries", {})[rel] = len(summaries)
     for text in summaries:
         if _TEX_IN_TEXT.search(text):
             data["failures"].append(f"{where}: a search result shows raw TeX: {text[:120]!r}")
@@ -373,7 +437,7 @@ def browser_run(html_dir, pdf_job):
     """Every page in chromium at phone and desktop size, light and dark: the raw
     results (one run per session; the tests below each assert one aspect)."""
     async_playwright = _playwright_or_skip()
-    pages = site_pages()
+    pages = site_pages(None)
     data = {"failures": [], "external": set(), "visits": 0, "math": 0, "images": 0,
             "layout": {}, "weights": {}, "pages": pages, "page_seconds": {}}
 
@@ -383,7 +447,8 @@ def browser_run(html_dir, pdf_job):
                 executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
             )
             try:
-                await asyncio.gather(_every_page(browser, base, pages, data), _phone_pages(browser, base, data))
+                await asyncio.gather(_every_page(browser, base, pages, data), _phone_pages(browser, base, data),
+                                     _switch_languages(browser, base, data))
             finally:
                 await browser.close()
 
@@ -410,6 +475,7 @@ def test_pages_in_browser(browser_run, record_property, capsys, timings):
     _report(capsys, summary)
     expected = len(pages) + len(PHONE_PAGES)
     assert data["visits"] == expected, f"loaded {data['visits']} of {expected} pages"
+    assert data.get("switches") == 2 * 2 * len(SWITCH_PAGES), f"language switches followed: {data.get('switches')}"
     assert len(data["layout"]) == len(VIEWS) * len(pages), "not every page was measured in every view"
     failures = list(data["failures"])
     if data["external"]:
@@ -482,29 +548,30 @@ def test_figures_have_alt_text_and_captions_and_fit_a_phone(browser_run):
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
 
 
-#: Budget for one chapter page with everything it loads (HTML, CSS, scripts, MathJax
-#: and its fonts, images), cold and uncompressed (the test server sends no gzip; a web
+#: Budget for one chapter page with everything it loads (HTML with its typeset math,
+#: CSS, scripts, fonts, images), cold and uncompressed (the test server sends no gzip; a web
 #: host's compression roughly halves it). It was 4.3 MB with the theme's icon script.
 PAGE_WEIGHT_BUDGET = 3_500_000
 
 
 def test_page_speed_and_weight(browser_run, capsys, timings, record_property):
-    """Median cold time until a chapter's math is typeset, and the chapter page weight
-    (reported); no chapter page over the budget."""
+    """Median cold load time of a chapter page (its math is typeset in the HTML, so it
+    shows at first paint) and the chapter page weight (reported); no chapter page over
+    the budget."""
     chapters = [rel for rel in browser_run["pages"] if re.search(r"/ch\d\d_", rel)]
     weights = browser_run["weights"]
-    ready = [weights[rel]["mathReadyAt"] for rel in chapters if weights.get(rel, {}).get("mathReadyAt")]
+    loaded = [weights[rel]["loadedAt"] for rel in chapters if weights.get(rel, {}).get("loadedAt")]
     sizes = {rel: weights[rel]["bytes"] for rel in chapters if rel in weights}
-    assert ready, "no chapter recorded when MathJax finished typesetting"
-    median_ms = statistics.median(ready)
+    assert loaded, "no chapter page recorded its load time"
+    median_ms = statistics.median(loaded)
     heaviest = max(sizes, key=sizes.get)
-    line = (f"chapter pages, cold: math typeset after median {median_ms:.0f} ms "
-            f"(min {min(ready):.0f}, max {max(ready):.0f}); weight median "
+    line = (f"chapter pages, cold: loaded (math included) after median {median_ms:.0f} ms "
+            f"(min {min(loaded):.0f}, max {max(loaded):.0f}); weight median "
             f"{statistics.median(sizes.values()) / 1e6:.2f} MB, heaviest {heaviest} "
             f"{sizes[heaviest] / 1e6:.2f} MB (largest files: "
             + ", ".join(f"{u.split('/')[-1]} {b / 1e3:.0f} kB" for u, b in weights[heaviest]["largest"][:3]) + ")")
     record_property("page_speed", line)
-    timings("chapter_math_ready_median_ms", median_ms)
+    timings("chapter_load_median_ms", median_ms)
     _report(capsys, line)
     over = {rel: b for rel, b in sizes.items() if b > PAGE_WEIGHT_BUDGET}
     assert not over, f"chapter pages over {PAGE_WEIGHT_BUDGET / 1e6:.1f} MB: {over}"
@@ -651,6 +718,6 @@ def test_whole_course_pdf(pdf_job, html_dir, capsys, timings, record_property):
     assert "formulas typeset" in log, log[-2000:]
     assert not missing, f"chapters missing from the PDF: {missing}"
     assert summary["pages"] >= 10 * len(chapters), summary["pages"]
-    unlinked = [rel for rel in site_pages()[:-len(EXTRA_PAGES)]
+    unlinked = [rel for rel in site_pages("en")[:-len(EXTRA_PAGES)] + site_pages("zh_CN")[:-len(EXTRA_PAGES)]
                 if COURSE_PDF not in (html_dir / rel).read_text(encoding="utf-8")]
     assert not unlinked, f"pages without a link to the PDF: {unlinked}"

@@ -34,6 +34,19 @@
    each for a notebook chapter, 9 s per build for the book's cross-references), while
    the chapter number is already in the table of contents' numbering.
 
+7. KaTeX (sphinxcontrib-katex 0.9.11, math rendered when the pages are written):
+   - a formula KaTeX cannot typeset fails the build: the extension turns a TeX error
+     into a red ``katex-error`` span (its default; when prerendering it ignores
+     ``katex_options``, sphinxcontrib-katex #145), and every such span becomes a build
+     warning, which -W turns into an error;
+   - its Node.js server is started reliably: the extension connects as soon as the
+     server's socket file exists, which on a busy machine can be before the server
+     listens (ConnectionRefusedError; seen here under load), so the connection is
+     retried for up to the extension's own startup timeout;
+   - the server is stopped when the build ends (the extension leaves that to an atexit
+     handler; a server that outlives the build keeps the build's output pipe open, and
+     a caller reading that pipe, the PDF script or the tests, would wait for ever).
+
 6. A pybtex style "authoryear": pybtex's "plain" formatting with labels such as
    [Nielsen 2015], [Glorot & Bengio 2010], [He et al. 2015], so that the reference
    list matches the author-year citations in the text (bibtex_reference_style).
@@ -182,25 +195,56 @@ def without_icon_script(html):
     return Markup(_ICON_SCRIPT.sub("", str(html)))
 
 
+#: The PDF link's words in each edition (the PDF itself is the English course).
+PDF_LABELS = {
+    "en": ("The whole course as one PDF", "whole course (.pdf)", "Download the whole course as one PDF"),
+    "zh_CN": ("整本课程的 PDF（英文版）", "整本课程（英文 PDF）", "下载整本课程的 PDF（英文版）"),
+}
+
+
+def _course_pdf_href(app, context):
+    """The PDF lies at the root of the English site; the Chinese edition is one
+    directory further down (translation.py builds it into <html>/zh_CN)."""
+    href = context["pathto"](COURSE_PDF, 1)
+    return href if app.config.language == "en" else "../" + href
+
+
 def _template_helpers(app, pagename, templatename, context, doctree):
     context["without_icon_script"] = without_icon_script
     context["course_pdf"] = COURSE_PDF
+    context["course_pdf_href"] = _course_pdf_href(app, context)
+    context["course_pdf_label"] = PDF_LABELS.get(app.config.language, PDF_LABELS["en"])[0]
 
 
-def _pdf_download_button(app, pagename, templatename, context, doctree):
-    pathto = context.get("pathto")
-    for group in context.get("header_buttons", []):
-        if group.get("label") == "download-buttons" and pathto is not None:
+def _header_buttons(app, pagename, templatename, context, doctree):
+    """The whole-course PDF in the header's download menu, and the language switch
+    (translation.py's ``edition_switch``) as a header button, visible on a phone too."""
+    if context.get("pathto") is None:
+        return
+    _, text, tooltip = PDF_LABELS.get(app.config.language, PDF_LABELS["en"])
+    groups = context.get("header_buttons", [])
+    for group in groups:
+        if group.get("label") == "download-buttons":
             group["buttons"].append(
                 {
                     "type": "link",
-                    "url": pathto(COURSE_PDF, 1),
-                    "text": "whole course (.pdf)",
-                    "tooltip": "Download the whole course as one PDF",
+                    "url": _course_pdf_href(app, context),
+                    "text": text,
+                    "tooltip": tooltip,
                     "icon": "fas fa-book",
                     "label": "download-course-pdf-button",
                 }
             )
+    switch = context.get("edition_switch")
+    if switch:
+        groups.insert(0, {
+            "type": "link",
+            "url": switch["href"],
+            "text": switch["label"],
+            "tooltip": switch["tooltip"],
+            "icon": "fas fa-language",
+            "label": "edition-switch-button",
+        })
 
 
 def _singlehtml_handlers(app):
@@ -239,8 +283,67 @@ def _register_bibliography_style():
     register_plugin("pybtex.style.formatting", "authoryear", AuthorYearStyle, force=True)
 
 
+_KATEX_ERROR = re.compile(r'<span class="katex-error" title="([^"]*)"[^>]*>(.*?)</span>', re.S)
+
+
+def _katex_errors(app, pagename, templatename, context, doctree):
+    """Report every formula KaTeX could not typeset (see 7. above)."""
+    for title, tex in _KATEX_ERROR.findall(context.get("body", "")):
+        logger.warning(f"KaTeX cannot typeset {tex[:80]!r}: {title[:200]}", location=pagename,
+                       type="fcnn", subtype="katex")
+
+
+def _start_katex_server(app):
+    """Start the KaTeX server, retrying a refused connection (see 7. above)."""
+    if not getattr(app.config, "katex_prerender", False) or app.builder.format != "html":
+        return
+    import socket
+    import time
+
+    from sphinxcontrib import katex
+
+    class ReliableKaTeXServer(katex.KaTeXServer):
+        @classmethod
+        def start_server_process(cls, rundir, timeout):
+            socket_path = rundir / "katex.sock"
+            process = katex.Popen(cls.build_command(socket=socket_path), stdin=katex.PIPE,
+                                  stdout=katex.PIPE, cwd=rundir)
+            deadline = time.monotonic() + timeout
+            while True:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    sock.connect(str(socket_path))
+                    return process, sock
+                except (FileNotFoundError, ConnectionRefusedError):
+                    sock.close()
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        process.kill()
+                        raise cls.timeout_error(timeout) from None
+                    time.sleep(0.01)
+
+    if katex.KaTeXServer.katex_server is None:
+        katex.KaTeXServer.katex_server = ReliableKaTeXServer.start()
+
+
+def _stop_katex_server(app, exception):
+    """Stop the build's KaTeX server (see 7. above)."""
+    try:
+        from sphinxcontrib.katex import KaTeXServer
+    except ImportError:
+        return
+    import atexit
+
+    server, KaTeXServer.katex_server = KaTeXServer.katex_server, None
+    if server is not None:
+        atexit.unregister(KaTeXServer.terminate)  # it would clean up a second time
+        server.terminate()
+
+
 def setup(app):
     _register_bibliography_style()
+    app.connect("html-page-context", _katex_errors)
+    app.connect("builder-inited", _start_katex_server, priority=900)  # after the extension's own
+    app.connect("build-finished", _stop_katex_server)
     app.add_role("src", source_quote_role)
     app.add_node(chapter_reference)
     app.add_role("chapter", chapter_role)
@@ -250,7 +353,7 @@ def setup(app):
     # before the themes render their sidebar templates (priority 500) ...
     app.connect("html-page-context", _template_helpers, priority=100)
     # ... and after sphinx-book-theme has built its header buttons (priority 501)
-    app.connect("html-page-context", _pdf_download_button, priority=800)
+    app.connect("html-page-context", _header_buttons, priority=800)
     # run late, after the theme and extensions have added their files
     app.connect("html-page-context", _dedupe, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -10,8 +10,13 @@
  *    themes bind every copy; then this block is to be removed.
  *
  * 2. Search results without raw TeX. Sphinx's search summary is the textContent of
- *    the target page, where math is still TeX source (\( ... \)). Formulas are shown
- *    as an ellipsis in the summary instead.
+ *    the target page, where a formula's text is KaTeX's output: its TeX source (the
+ *    MathML annotation) followed by every glyph twice. Formulas are shown as an
+ *    ellipsis in the summary instead.
+ *
+ * 3. The language switch in the article header (book/_ext/site_fixes.py) is one of the
+ *    theme's link buttons, which open in a new tab; the other edition of the same page
+ *    opens in place instead.
  */
 (function () {
   "use strict";
@@ -47,7 +52,7 @@
     var original = Search.htmlToText;
     Search.htmlToText = function (htmlString, anchor) {
       var doc = new DOMParser().parseFromString(htmlString, "text/html");
-      doc.querySelectorAll(".math, mjx-container, script[type^='math/tex']").forEach(function (el) {
+      doc.querySelectorAll(".math, .katex").forEach(function (el) {
         el.replaceWith(doc.createTextNode(el.tagName === "DIV" ? " … " : "…"));
       });
       return original(doc.documentElement.outerHTML, anchor);
@@ -56,4 +61,12 @@
   }
   patchSearch();
   whenReady(patchSearch);
+
+  // ------------------------------------------------------------ 3. language switch
+  whenReady(function () {
+    document.querySelectorAll("a.btn-edition-switch-button").forEach(function (a) {
+      a.removeAttribute("target");
+      a.setAttribute("hreflang", a.closest("html").lang === "en" ? "zh-CN" : "en");
+    });
+  });
 })();
