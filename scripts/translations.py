@@ -87,21 +87,21 @@ def only_invariants(text: str) -> bool:
     return not re.search(r"[A-Za-z]{2,}", _visible(text))
 
 
-def _catalogs():
+def _catalogs(directory: Path = CATALOGS):
     import polib
 
-    return {po: polib.pofile(str(po), wrapwidth=0) for po in sorted(CATALOGS.rglob("*.po"))}
+    return {po: polib.pofile(str(po), wrapwidth=0) for po in sorted(directory.rglob("*.po"))}
 
 
-def problems(only=()) -> list[str]:
+def problems(only=(), directory: Path = CATALOGS) -> list[str]:
     """Every untranslated, fuzzy or unfaithful message, one line each (of the catalogs
     whose file names are in ``only``, if given)."""
     found = []
-    catalogs = {po: cat for po, cat in _catalogs().items() if not only or po.name in only}
+    catalogs = {po: cat for po, cat in _catalogs(directory).items() if not only or po.name in only}
     if not catalogs:
-        return [f"no catalogs under {CATALOGS.relative_to(REPO)}: run scripts/translations.py update"]
+        return [f"no catalogs under {directory}: run scripts/translations.py update"]
     for po, cat in catalogs.items():
-        rel = po.relative_to(REPO)
+        rel = po.relative_to(directory)
         for entry in cat:
             if entry.obsolete:
                 continue
