@@ -44,8 +44,17 @@ def pytest_configure(config):
     config._fcnn_start = time.monotonic()
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """The site tests first: with pytest-xdist (two processes, one file per process at a
+    time) the longest chain (build both editions, then the browser test) starts at once
+    on one process while the other runs nbval and the library tests."""
+    items.sort(key=lambda item: 0 if item.nodeid.startswith("tests/test_site.py") else 1)
+
+
 def pytest_sessionfinish(session, exitstatus):
     config = session.config
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: the controller times the run
+        return
     full_run = not config.option.file_or_dir and not config.option.keyword and not config.option.markexpr
     if full_run and exitstatus == 0 and session.testscollected:
         record_timing("test_run_s", time.monotonic() - config._fcnn_start)
