@@ -136,3 +136,19 @@ def test_glue_in_translated_notebook_text_needs_the_local_fix(tmp_path, with_fix
         assert code != 0 and "glue" in log, (
             "the translated page built without book/_ext/translation.py's parser: MyST-NB "
             "has fixed #587; remove TranslatableNotebookParser and this test\n" + log[-2000:])
+
+
+def test_every_figure_caption_and_alt_text_is_a_message():
+    """Figures live in cell outputs, which are not translated; their caption and alt text
+    (the cell's metadata) are, so each is a message of its page's catalog."""
+    missing = []
+    for path in sorted((REPO / "book").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        catalog = translations.CATALOGS / "book" / f"{path.stem}.po"
+        msgids = {entry.msgid for entry in polib.pofile(str(catalog), wrapwidth=0)} if catalog.exists() else set()
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("mystnb", {})
+            for text in (meta.get("figure", {}).get("caption"), meta.get("image", {}).get("alt")):
+                if text and text.replace("\n", " ").strip() not in msgids:
+                    missing.append(f"{path.name}: {text[:70]!r}")
+    assert not missing, "figure texts that are not messages (run scripts/translations.py update):\n" + "\n".join(missing)

@@ -64,7 +64,8 @@ class KeepCodeOutputsAndDocstrings(SphinxTransform):
     messages; the gettext builder extracts from the same doctree.
 
     - Cell outputs and the API page's autodoc entries (docstrings, their field labels,
-      attribute comments) are marked untranslatable: they stay as the code wrote them.
+      attribute comments) are marked untranslatable: they stay as the code wrote them;
+      a figure's caption and alt text (from the cell's metadata) are translated.
     - Text that an extension parsed without recording its file (table cells inside an
       admonition, the titles of sphinx-exercise's exercises) gets the file of the
       nearest element that has one: Sphinx skips text without a source file, so these
@@ -77,11 +78,22 @@ class KeepCodeOutputsAndDocstrings(SphinxTransform):
         for node in self.document.findall(nodes.Element):
             if not isinstance(node, (nodes.TextElement, nodes.image)):
                 continue
-            if (_DOCSTRING in (node.source or "") or _inside(node, _is_cell_output)
+            if _is_figure_text(node):  # a figure's caption and alt text are prose
+                if node.source is None and isinstance(node, nodes.TextElement):
+                    node.source = _nearest_source(node)
+            elif (_DOCSTRING in (node.source or "") or _inside(node, _is_cell_output)
                     or _inside(node, lambda n: isinstance(n, addnodes.desc))):
                 node["translatable"] = False
             elif node.source is None and node.rawsource and isinstance(node, nodes.TextElement):
                 node.source = _nearest_source(node)
+
+
+def _is_figure_text(node):
+    """A figure's caption (or legend) or an image's alt text, also when a cell output
+    holds the figure (its words come from the cell's metadata, not from the code)."""
+    if isinstance(node, nodes.image):
+        return bool(node.get("alt"))
+    return _inside(node, lambda n: isinstance(n, (nodes.caption, nodes.legend)))
 
 
 def _is_cell_output(node):
@@ -134,23 +146,29 @@ class TranslateTocCaptions(SphinxTransform):
                 toctree["caption"] = catalog.gettext(caption)
 
 
-class ExtractExerciseTitles(SphinxPostTransform):
-    """gettext builder only: sphinx-exercise's post-transform (priority 20) moves an
-    exercise's title into a new title node, so the message would vanish before Sphinx
-    extracts messages from the resolved doctree. Copy each title into a paragraph the
-    extraction sees (the translated build replaces the title itself, in the read phase,
-    before that post-transform)."""
+class ExtractMovedMessages(SphinxPostTransform):
+    """gettext builder only: two kinds of text are moved into new nodes by post-transforms
+    before Sphinx extracts messages from the resolved doctree, so their messages would
+    vanish: an exercise's title (sphinx-exercise, priority 20) and the alt text of a
+    figure in a cell output (MyST-NB picks one output of each mime bundle, priority 4). Copy each into
+    a paragraph the extraction sees; the translated build replaces the text itself in the
+    read phase, before those post-transforms."""
 
-    default_priority = 19
-    builders = ("gettext",)
+    default_priority = 3  # before MyST-NB's SelectMimeType (4), which for the gettext
+    builders = ("gettext",)  # builder keeps a figure's text/plain and drops its image
 
     def run(self, **kwargs):
-        for node in list(self.document.findall(nodes.subtitle)):
-            if type(node).__name__ == "exercise_subtitle" and node.rawsource and node.source:
-                copy = nodes.paragraph(node.rawsource, node.astext())
-                copy.source, copy.line = node.source, node.line
-                copy.uid = getattr(node, "uid", "exercise-title")  # gettext skips nodes without one
-                self.document += copy
+        for node in list(self.document.findall(nodes.Element)):
+            if type(node).__name__ == "exercise_subtitle" and node.rawsource:
+                text = node.rawsource
+            elif isinstance(node, nodes.image) and node.get("alt") and _inside(node, _is_cell_output):
+                text = node["alt"]
+            else:
+                continue
+            copy = nodes.paragraph(text, text)
+            copy.source, copy.line = node.source or _nearest_source(node), node.line
+            copy.uid = getattr(node, "uid", "moved")  # gettext skips nodes without one
+            self.document += copy
 
 
 # ------------------------------------------------------- 2. glue in translated text
@@ -308,7 +326,7 @@ def setup(app):
     languages["zh"] = _chinese_search()
     app.add_transform(KeepCodeOutputsAndDocstrings)
     app.add_transform(TranslateTocCaptions)
-    app.add_post_transform(ExtractExerciseTitles)
+    app.add_post_transform(ExtractMovedMessages)
     app.add_source_parser(_notebook_parser(), override=True)
     app.connect("doctree-read", _forget_message_documents)
     app.connect("builder-inited", _start_other_edition)
