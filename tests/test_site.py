@@ -146,6 +146,25 @@ def test_every_page_has_its_language_and_a_switch_to_its_twin(html_dir):
     assert not problems, "\n".join(problems)
 
 
+def test_chinese_figures_have_chinese_captions_and_alt_text(html_dir):
+    """On the Chinese pages every figure's caption and alt text are Chinese (they come
+    from the cells' metadata, inside cell outputs, which are otherwise not translated)."""
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    problems, figures = [], 0
+    for rel in site_pages("zh_CN"):
+        text = (html_dir / rel).read_text(encoding="utf-8")
+        for fig in re.findall(r"<figure[^>]*>.*?</figure>", text, re.S):
+            figures += 1
+            alt = re.search(r'<img[^>]*\balt="([^"]*)"', fig)
+            caption = re.search(r"<figcaption>(.*?)</figcaption>", fig, re.S)
+            for what, value in (("alt text", alt.group(1) if alt else ""),
+                                ("caption", re.sub(r"<[^>]+>", "", caption.group(1)) if caption else "")):
+                if not cjk.search(value):
+                    problems.append(f"{rel}: {what} not translated: {value.strip()[:70]!r}")
+    assert figures >= 20, f"only {figures} figures on the Chinese pages"
+    assert not problems, "\n".join(problems)
+
+
 def test_math_is_typeset_in_the_html(html_dir):
     """Math is typeset when the site is built (KaTeX): every page with math holds KaTeX's
     output and loads KaTeX's CSS from _static/katex, whose fonts exist; no page loads a
