@@ -305,6 +305,26 @@ def _chinese_search():
     return SearchChinese
 
 
+def _translate_site_title(app):
+    """The site's title (``title`` in _config.yml, shown in the sidebar and the browser
+    tab) in the edition's language: the root page's catalog translates it (the root
+    page's heading is the same words)."""
+    if app.config.language == "en" or not app.config.html_title:
+        return
+    from os import path
+
+    from sphinx.locale import init as init_locale
+    from sphinx.util.i18n import docname_to_domain
+
+    root = app.config.root_doc
+    dirs = [path.join(app.srcdir, d) for d in app.config.locale_dirs]
+    catalog, has_catalog = init_locale(dirs, app.config.language,
+                                       docname_to_domain(root, app.config.gettext_compact))
+    if has_catalog:
+        app.config.html_title = catalog.gettext(app.config.html_title)
+        app.config.project = catalog.gettext(app.config.project)
+
+
 # ----------------------------------------------------------- 4. language switch
 def _language_switch(app, pagename, templatename, context, doctree):
     depth = pagename.count("/")
@@ -330,6 +350,7 @@ def setup(app):
     app.add_source_parser(_notebook_parser(), override=True)
     app.connect("doctree-read", _forget_message_documents)
     app.connect("builder-inited", _start_other_edition)
+    app.connect("builder-inited", _translate_site_title)
     app.connect("build-finished", _finish_other_edition)
     app.connect("html-page-context", _language_switch, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
