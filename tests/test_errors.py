@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import fcnn_lib as F
+from test_layer_contract import Scale as ContractScale
 
 
 @pytest.fixture
@@ -616,20 +617,8 @@ def test_the_step_checks_the_parameters_after_its_update():
 
 
 # ---------------------------------------------------------------------- the layer contract, checked
-class Scale(F.Layer):
-    decay = ("s",)
-
-    def __init__(self, n):
-        super().__init__()
-        self.params = {"s": np.ones(n)}
-
-    def forward(self, x):
-        self.x = x
-        return x * self.params["s"]
-
-    def backward(self, grad_out):
-        self.grads = {"s": np.sum(grad_out * self.x, axis=0)}
-        return grad_out * self.params["s"]
+class Scale(ContractScale):
+    """The layer tests/test_layer_contract.py writes from the contract, named in messages."""
 
     def __repr__(self):
         return f"{type(self).__name__}()"

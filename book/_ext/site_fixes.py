@@ -25,7 +25,7 @@
    course-pdf.html): pydata-sphinx-theme's 1.5 MB Font Awesome script, which only
    re-draws the icons that its CSS web fonts already draw, is dropped from every page;
    the header's download menu and the sidebar link the whole-course PDF
-   (``course_pdf``, written by scripts/book_pdf.py).
+   (``course_pdf_href``; the PDF is written by scripts/book_pdf.py).
 
 5. The role ``{chapter}`Chapter %s <ch05>``` links to the chapter whose first heading
    carries the label ``ch05`` and writes its number in place of ``%s`` ("Chapter 5").
@@ -211,7 +211,6 @@ def _course_pdf_href(app, context):
 
 def _template_helpers(app, pagename, templatename, context, doctree):
     context["without_icon_script"] = without_icon_script
-    context["course_pdf"] = COURSE_PDF
     context["course_pdf_href"] = _course_pdf_href(app, context)
     context["course_pdf_label"] = PDF_LABELS.get(app.config.language, PDF_LABELS["en"])[0]
 
@@ -245,18 +244,6 @@ def _header_buttons(app, pagename, templatename, context, doctree):
             "icon": "fas fa-language",
             "label": "edition-switch-button",
         })
-
-
-def _singlehtml_handlers(app):
-    """The single-page build (scripts/book_pdf.py prints it as the whole-course PDF)
-    renders nodes the same way as the HTML build: Sphinx looks up node handlers by
-    builder name first and by format ("html") only when no extension registered any
-    for "singlehtml"; some do, which hides myst-nb's HTML-only handlers (e.g. for
-    hidden code cells) from the single-page build."""
-    handlers = app.registry.translation_handlers
-    if app.builder.name == "singlehtml" and "singlehtml" in handlers:
-        for node, visitors in handlers.get("html", {}).items():
-            handlers["singlehtml"].setdefault(node, visitors)
 
 
 def _register_bibliography_style():
@@ -348,7 +335,6 @@ def setup(app):
     app.add_node(chapter_reference)
     app.add_role("chapter", chapter_role)
     app.add_post_transform(ResolveChapterReferences)
-    app.connect("builder-inited", _singlehtml_handlers)
     app.connect("autodoc-process-docstring", link_equation_labels)
     # before the themes render their sidebar templates (priority 500) ...
     app.connect("html-page-context", _template_helpers, priority=100)
